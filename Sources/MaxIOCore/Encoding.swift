@@ -1,0 +1,97 @@
+import Foundation
+
+/// Lower-case hexadecimal encoding and decoding.
+package enum Hex {
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    package static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    package static func decode(_ string: some StringProtocol) -> [UInt8]? {
+        let utf8 = Array(string.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var i = 0
+        while i < utf8.count {
+            guard let hi = value(utf8[i]), let lo = value(utf8[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    private static func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
+
+/// Percent-encoding as AWS SigV4 and S3's `encoding-type=url` use it.
+package enum PercentEncoding {
+    @inline(__always)
+    private static func isUnreserved(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "_"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    /// Encodes every byte except the RFC 3986 unreserved set (and `/` when `keepSlash`).
+    package static func encode(_ string: some StringProtocol, keepSlash: Bool = false) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(string.utf8.count)
+        for c in string.utf8 {
+            if isUnreserved(c) || (keepSlash && c == UInt8(ascii: "/")) {
+                out.append(c)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(upperHex[Int(c >> 4)])
+                out.append(upperHex[Int(c & 0x0f)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes `%XX` escapes (and `+` as space when `plusAsSpace`). Returns nil on a bad escape
+    /// or when the result is not UTF-8.
+    package static func decode(_ string: some StringProtocol, plusAsSpace: Bool = false) -> String? {
+        let utf8 = string.utf8
+        if !utf8.contains(UInt8(ascii: "%")) && !(plusAsSpace && utf8.contains(UInt8(ascii: "+"))) {
+            return String(string)
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count)
+        var it = utf8.makeIterator()
+        while let c = it.next() {
+            if c == UInt8(ascii: "%") {
+                guard let h = it.next(), let l = it.next(),
+                    let bytes = Hex.decode(String(decoding: [h, l], as: UTF8.self))
+                else { return nil }
+                out.append(bytes[0])
+            } else if plusAsSpace && c == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else {
+                out.append(c)
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,27 @@
+import Crypto
+import Foundation
+import NIOCore
+
+extension ByteBuffer {
+    /// Feeds the readable bytes to a hash function without copying.
+    @inlinable
+    package func update<H: HashFunction>(_ hasher: inout H) {
+        self.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+    }
+}
+
+package enum Digest {
+    package static func sha256Hex(_ data: some DataProtocol) -> String {
+        Hex.encode(SHA256.hash(data: data))
+    }
+    package static func md5Hex(_ data: some DataProtocol) -> String {
+        Hex.encode(Insecure.MD5.hash(data: data))
+    }
+    package static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+}
+
+/// A random identifier made of lower-case hex: 128 bits by default.
+package func randomHexID(bytes: Int = 16) -> String {
+    var g = SystemRandomNumberGenerator()
+    return Hex.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &g) })
+}

@@ -1,0 +1,182 @@
+/// The addressed resource of a request, after path-style / virtual-host-style parsing.
+package struct S3Target: Equatable, Sendable {
+    package var bucket: String?
+    package var key: String?
+    /// Whether the bucket came from the Host header.
+    package var virtualHost: Bool
+
+    package init(bucket: String?, key: String?, virtualHost: Bool = false) {
+        self.bucket = bucket
+        self.key = key
+        self.virtualHost = virtualHost
+    }
+
+    /// Parses the target from the decoded path and the Host header.
+    /// - Parameters:
+    ///   - path: the request path, percent-decoded
+    ///   - host: the Host header, without port
+    ///   - domains: configured base domains for virtual-host style; empty disables it
+    package static func parse(path: String, host: String?, domains: [String]) -> S3Target {
+        var bucketFromHost: String?
+        if let host, !domains.isEmpty {
+            let h = host.lowercased()
+            for d in domains where h.count > d.count + 1 && h.hasSuffix("." + d) {
+                bucketFromHost = String(h.dropLast(d.count + 1))
+                break
+            }
+        }
+        var p = Substring(path)
+        if p.first == "/" { p = p.dropFirst() }
+        if let bucket = bucketFromHost {
+            return S3Target(bucket: bucket, key: p.isEmpty ? nil : String(p), virtualHost: true)
+        }
+        if p.isEmpty { return S3Target(bucket: nil, key: nil) }
+        guard let slash = p.firstIndex(of: "/") else { return S3Target(bucket: String(p), key: nil) }
+        let key = p[p.index(after: slash)...]
+        return S3Target(bucket: String(p[..<slash]), key: key.isEmpty ? nil : String(key))
+    }
+}
+
+package enum S3RouteResult: Equatable, Sendable {
+    case operation(S3Operation)
+    case methodNotAllowed
+}
+
+/// Resolves the S3 operation of a request: a pure function of method, target, query and a few headers.
+package enum S3Route {
+    package static func resolve(
+        method: String, target: S3Target, query: Set<String>, hasCopySource: Bool
+    ) -> S3RouteResult {
+        func has(_ q: String) -> Bool { query.contains(q) }
+        guard target.bucket != nil else {
+            return method == "GET" ? .operation(.ListBuckets) : .methodNotAllowed
+        }
+        if target.key != nil {
+            return object(method: method, has: has, hasCopySource: hasCopySource)
+        }
+        return bucket(method: method, has: has)
+    }
+
+    private static func object(method: String, has: (String) -> Bool, hasCopySource: Bool) -> S3RouteResult {
+        switch method {
+        case "GET":
+            if has("acl") { return .operation(.GetObjectAcl) }
+            if has("attributes") { return .operation(.GetObjectAttributes) }
+            if has("legal-hold") { return .operation(.GetObjectLegalHold) }
+            if has("retention") { return .operation(.GetObjectRetention) }
+            if has("tagging") { return .operation(.GetObjectTagging) }
+            if has("torrent") { return .operation(.GetObjectTorrent) }
+            if has("uploadId") { return .operation(.ListParts) }
+            return .operation(.GetObject)
+        case "HEAD":
+            return .operation(.HeadObject)
+        case "PUT":
+            if has("acl") { return .operation(.PutObjectAcl) }
+            if has("legal-hold") { return .operation(.PutObjectLegalHold) }
+            if has("retention") { return .operation(.PutObjectRetention) }
+            if has("tagging") { return .operation(.PutObjectTagging) }
+            if has("partNumber") && has("uploadId") {
+                return .operation(hasCopySource ? .UploadPartCopy : .UploadPart)
+            }
+            return .operation(hasCopySource ? .CopyObject : .PutObject)
+        case "POST":
+            if has("uploads") { return .operation(.CreateMultipartUpload) }
+            if has("uploadId") { return .operation(.CompleteMultipartUpload) }
+            if has("restore") { return .operation(.RestoreObject) }
+            if has("select") { return .operation(.SelectObjectContent) }
+            return .methodNotAllowed
+        case "DELETE":
+            if has("tagging") { return .operation(.DeleteObjectTagging) }
+            if has("uploadId") { return .operation(.AbortMultipartUpload) }
+            return .operation(.DeleteObject)
+        default:
+            return .methodNotAllowed
+        }
+    }
+
+    /// Sub-resources shared by GET / PUT / DELETE on a bucket, most specific first.
+    private static let bucketSubresources:
+        [(query: String, get: S3Operation?, put: S3Operation?, delete: S3Operation?)] = [
+            ("accelerate", .GetBucketAccelerateConfiguration, .PutBucketAccelerateConfiguration, nil),
+            ("acl", .GetBucketAcl, .PutBucketAcl, nil),
+            (
+                "analytics", .GetBucketAnalyticsConfiguration, .PutBucketAnalyticsConfiguration,
+                .DeleteBucketAnalyticsConfiguration
+            ),
+            ("cors", .GetBucketCors, .PutBucketCors, .DeleteBucketCors),
+            ("encryption", .GetBucketEncryption, .PutBucketEncryption, .DeleteBucketEncryption),
+            (
+                "intelligent-tiering", .GetBucketIntelligentTieringConfiguration,
+                .PutBucketIntelligentTieringConfiguration, .DeleteBucketIntelligentTieringConfiguration
+            ),
+            (
+                "inventory", .GetBucketInventoryConfiguration, .PutBucketInventoryConfiguration,
+                .DeleteBucketInventoryConfiguration
+            ),
+            ("lifecycle", .GetBucketLifecycleConfiguration, .PutBucketLifecycleConfiguration, .DeleteBucketLifecycle),
+            ("location", .GetBucketLocation, nil, nil),
+            ("logging", .GetBucketLogging, .PutBucketLogging, nil),
+            (
+                "metrics", .GetBucketMetricsConfiguration, .PutBucketMetricsConfiguration,
+                .DeleteBucketMetricsConfiguration
+            ),
+            ("notification", .GetBucketNotificationConfiguration, .PutBucketNotificationConfiguration, nil),
+            ("object-lock", .GetObjectLockConfiguration, .PutObjectLockConfiguration, nil),
+            (
+                "ownershipControls", .GetBucketOwnershipControls, .PutBucketOwnershipControls,
+                .DeleteBucketOwnershipControls
+            ),
+            ("policyStatus", .GetBucketPolicyStatus, nil, nil),
+            ("policy", .GetBucketPolicy, .PutBucketPolicy, .DeleteBucketPolicy),
+            ("publicAccessBlock", .GetPublicAccessBlock, .PutPublicAccessBlock, .DeletePublicAccessBlock),
+            ("replication", .GetBucketReplication, .PutBucketReplication, .DeleteBucketReplication),
+            ("requestPayment", .GetBucketRequestPayment, .PutBucketRequestPayment, nil),
+            ("tagging", .GetBucketTagging, .PutBucketTagging, .DeleteBucketTagging),
+            ("versioning", .GetBucketVersioning, .PutBucketVersioning, nil),
+            ("website", .GetBucketWebsite, .PutBucketWebsite, .DeleteBucketWebsite),
+        ]
+
+    private static func bucket(method: String, has: (String) -> Bool) -> S3RouteResult {
+        switch method {
+        case "GET", "PUT", "DELETE":
+            for sub in bucketSubresources where has(sub.query) {
+                let op: S3Operation? =
+                    switch method {
+                    case "GET": sub.get
+                    case "PUT": sub.put
+                    default: sub.delete
+                    }
+                guard var op else { return .methodNotAllowed }
+                if method == "GET" && !has("id") {
+                    switch op {
+                    case .GetBucketAnalyticsConfiguration: op = .ListBucketAnalyticsConfigurations
+                    case .GetBucketIntelligentTieringConfiguration: op = .ListBucketIntelligentTieringConfigurations
+                    case .GetBucketInventoryConfiguration: op = .ListBucketInventoryConfigurations
+                    case .GetBucketMetricsConfiguration: op = .ListBucketMetricsConfigurations
+                    default: break
+                    }
+                }
+                return .operation(op)
+            }
+            switch method {
+            case "GET":
+                if has("uploads") { return .operation(.ListMultipartUploads) }
+                if has("versions") { return .operation(.ListObjectVersions) }
+                if has("session") { return .operation(.CreateSession) }
+                if has("list-type") { return .operation(.ListObjectsV2) }
+                return .operation(.ListObjects)
+            case "PUT":
+                return .operation(.CreateBucket)
+            default:
+                return .operation(.DeleteBucket)
+            }
+        case "HEAD":
+            return .operation(.HeadBucket)
+        case "POST":
+            if has("delete") { return .operation(.DeleteObjects) }
+            return .operation(.PostObject)
+        default:
+            return .methodNotAllowed
+        }
+    }
+}

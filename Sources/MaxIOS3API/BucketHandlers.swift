@@ -1,0 +1,152 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MaxIOCore
+import MaxIOS3
+import MaxIOSigV4
+import MaxIOStorage
+import NIOCore
+
+extension S3API {
+    /// Reads a small XML request body (with a limit), after `100 Continue`.
+    func readXMLBody(_ call: S3Call, limit: Int = 1 << 20, required: Bool) async throws -> XMLNode? {
+        if let len = call.header(.contentLength).flatMap(Int.init), len > limit {
+            throw S3Error(.MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
+        }
+        try await call.state.sendContinueIfExpected()
+        var body = call.request.body
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch {
+            throw S3Error(.MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
+        }
+        if buffer.readableBytes == 0 {
+            if required { throw S3Error(.MissingRequestBodyError) }
+            return nil
+        }
+        do {
+            return try XMLParser.parse(Array(buffer.readableBytesView))
+        } catch {
+            throw S3Error(.MalformedXML)
+        }
+    }
+
+    func requireBucket(_ call: S3Call) throws -> String {
+        guard let bucket = call.bucket else { throw S3Error(.InvalidRequest) }
+        return bucket
+    }
+
+    func listBuckets(_ call: S3Call) async throws -> Response {
+        var limit = 10000
+        if let m = call.query["max-buckets"] {
+            guard let v = Int(m), (1...10000).contains(v) else {
+                throw S3Error(.InvalidArgument, "max-buckets must be an integer between 1 and 10000.")
+            }
+            limit = v
+        }
+        var after: String?
+        if let token = call.query["continuation-token"] {
+            guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                throw S3Error(.InvalidArgument, "The continuation token provided is incorrect")
+            }
+            after = decoded
+        }
+        let prefix = call.query["prefix"]
+        let buckets = try await metadata.listBuckets(
+            owner: call.credential.ownerID, prefix: prefix, after: after, limit: limit + 1)
+        let page = buckets.prefix(limit)
+        var w = XMLWriter(capacity: 256 + 128 * page.count)
+        w.open("ListAllMyBucketsResult")
+        w.open("Owner", namespace: nil)
+        w.element("ID", call.credential.ownerID)
+        w.element("DisplayName", call.credential.displayName)
+        w.close("Owner")
+        w.open("Buckets", namespace: nil)
+        for b in page {
+            w.open("Bucket", namespace: nil)
+            w.element("Name", b.name)
+            w.element("CreationDate", WireDate.iso8601(b.createdAt))
+            w.element("BucketRegion", b.region)
+            w.close("Bucket")
+        }
+        w.close("Buckets")
+        if buckets.count > limit, let last = page.last {
+            w.element("ContinuationToken", Data(last.name.utf8).base64EncodedString())
+        }
+        if let prefix { w.element("Prefix", prefix) }
+        w.close("ListAllMyBucketsResult")
+        return xmlResponse(w.finish())
+    }
+
+    func createBucket(_ call: S3Call) async throws -> Response {
+        let name = try requireBucket(call)
+        guard BucketName.isValid(name) else {
+            throw S3Error(.InvalidBucketName, nil, extra: [("BucketName", name)])
+        }
+        let body = try await readXMLBody(call, limit: 64 << 10, required: false)
+        var region = config.region
+        if let body {
+            guard body.name == "CreateBucketConfiguration" else { throw S3Error(.MalformedXML) }
+            if let lc = body.child("LocationConstraint")?.text, !lc.isEmpty {
+                guard lc == config.region else {
+                    throw S3Error(
+                        .IllegalLocationConstraintException,
+                        "The \(lc) location constraint is incompatible for the region specific endpoint this request was sent to."
+                    )
+                }
+                region = lc
+            }
+        }
+        if let acl = call.header("x-amz-acl"),
+            !["private", "public-read", "public-read-write", "authenticated-read"].contains(acl)
+        {
+            throw S3Error(.InvalidArgument, "Invalid canned ACL \(acl)")
+        }
+        try await metadata.createBucket(
+            BucketRecord(name: name, owner: call.credential.ownerID, region: region, createdAt: Date()))
+        var headers = HTTPFields()
+        headers[.location] = "/" + name
+        headers[.contentLength] = "0"
+        return Response(status: .ok, headers: headers)
+    }
+
+    /// The bucket, if it exists; throws NoSuchBucket otherwise.
+    func existingBucket(_ call: S3Call) async throws -> BucketRecord {
+        let name = try requireBucket(call)
+        guard let b = try await metadata.bucket(name) else {
+            throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", name)])
+        }
+        return b
+    }
+
+    func headBucket(_ call: S3Call) async throws -> Response {
+        let b = try await existingBucket(call)
+        var headers = HTTPFields()
+        headers[HTTPField.Name("x-amz-bucket-region")!] = b.region
+        headers[.contentLength] = "0"
+        return Response(status: .ok, headers: headers)
+    }
+
+    func deleteBucket(_ call: S3Call) async throws -> Response {
+        let name = try requireBucket(call)
+        do {
+            try await metadata.deleteBucket(name)
+        } catch StorageError.noSuchBucket {
+            throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", name)])
+        } catch StorageError.bucketNotEmpty {
+            throw S3Error(.BucketNotEmpty, nil, extra: [("BucketName", name)])
+        }
+        return Response(status: .noContent)
+    }
+
+    func getBucketLocation(_ call: S3Call) async throws -> Response {
+        let b = try await existingBucket(call)
+        // us-east-1 answers an empty LocationConstraint, as AWS does.
+        var w = XMLWriter()
+        w.open("LocationConstraint")
+        w.text(b.region == "us-east-1" ? "" : b.region)
+        w.close("LocationConstraint")
+        return xmlResponse(w.finish())
+    }
+}

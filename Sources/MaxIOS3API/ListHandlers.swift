@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import MaxIOCore
+import MaxIOS3
+import MaxIOSigV4
+import MaxIOStorage
+
+extension S3API {
+    func listObjects(_ call: S3Call, v2: Bool) async throws -> Response {
+        let bucket = try requireBucket(call)
+        let q = call.query
+        var maxKeys = 1000
+        if let m = q["max-keys"] {
+            guard let v = Int(m), v >= 0 else {
+                throw S3Error(.InvalidArgument, "Provided max-keys not an integer or within integer range")
+            }
+            maxKeys = min(v, 1000)
+        }
+        let encodeURL: Bool
+        switch q["encoding-type"] {
+        case nil: encodeURL = false
+        case "url"?: encodeURL = true
+        default: throw S3Error(.InvalidArgument, "Invalid Encoding Method specified in Request")
+        }
+        let prefix = q["prefix"] ?? ""
+        let delimiter = q["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
+        var after: String?
+        if v2 {
+            if let token = q["continuation-token"] {
+                guard let d = Data(base64Encoded: token), let s = String(data: d, encoding: .utf8) else {
+                    throw S3Error(.InvalidArgument, "The continuation token provided is incorrect")
+                }
+                after = s
+            } else if let sa = q["start-after"], !sa.isEmpty {
+                after = sa
+            }
+        } else if let marker = q["marker"], !marker.isEmpty {
+            after = marker
+        }
+        let page = try await metadata.listObjects(
+            bucket: bucket, query: ListQuery(prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys))
+        func enc(_ s: String) -> String { encodeURL ? PercentEncoding.encode(s, keepSlash: true) : s }
+
+        var w = XMLWriter(capacity: 512 + page.objects.count * 300 + page.commonPrefixes.count * 80)
+        w.open("ListBucketResult")
+        w.element("Name", bucket)
+        w.element("Prefix", enc(prefix))
+        if v2 {
+            if let t = q["continuation-token"] { w.element("ContinuationToken", t) }
+            if let sa = q["start-after"] { w.element("StartAfter", enc(sa)) }
+            w.element("KeyCount", page.objects.count + page.commonPrefixes.count)
+        } else {
+            w.element("Marker", enc(q["marker"] ?? ""))
+        }
+        w.element("MaxKeys", maxKeys)
+        if let delimiter { w.element("Delimiter", enc(delimiter)) }
+        if encodeURL { w.element("EncodingType", "url") }
+        w.element("IsTruncated", page.isTruncated)
+        if page.isTruncated, let last = page.lastItem {
+            if v2 {
+                w.element("NextContinuationToken", Data(last.utf8).base64EncodedString())
+            } else {
+                w.element("NextMarker", enc(last))
+            }
+        }
+        let owner = !v2 || q["fetch-owner"] == "true"
+        for o in page.objects {
+            w.open("Contents", namespace: nil)
+            w.element("Key", enc(o.key))
+            w.element("LastModified", WireDate.iso8601(o.lastModified))
+            w.element("ETag", "\"\(o.etag)\"")
+            w.element("Size", o.size)
+            if owner {
+                w.open("Owner", namespace: nil)
+                w.element("ID", call.credential.ownerID)
+                w.element("DisplayName", call.credential.displayName)
+                w.close("Owner")
+            }
+            w.element("StorageClass", o.storageClass)
+            w.close("Contents")
+        }
+        for p in page.commonPrefixes {
+            w.open("CommonPrefixes", namespace: nil)
+            w.element("Prefix", enc(p))
+            w.close("CommonPrefixes")
+        }
+        w.close("ListBucketResult")
+        return xmlResponse(w.finish())
+    }
+}

@@ -1,0 +1,438 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MaxIOCore
+import MaxIOS3
+import MaxIOSigV4
+import MaxIOStorage
+import NIOCore
+
+extension HTTPField.Name {
+    static let amzContentSHA256 = HTTPField.Name("x-amz-content-sha256")!
+    static let amzDecodedContentLength = HTTPField.Name("x-amz-decoded-content-length")!
+    static let contentMD5 = HTTPField.Name("content-md5")!
+    static let amzStorageClass = HTTPField.Name("x-amz-storage-class")!
+    static let amzCopySource = HTTPField.Name("x-amz-copy-source")!
+    static let amzMetadataDirective = HTTPField.Name("x-amz-metadata-directive")!
+}
+
+enum S3Limits {
+    static let maxSinglePut: Int64 = 5 * 1024 * 1024 * 1024
+    static let maxUserMetadata = 2048
+    /// Objects up to this size are read in one piece for GET; larger ones stream.
+    static let smallRead = 256 * 1024
+    static let storageClasses: Set<String> = [
+        "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+        "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
+    ]
+}
+
+extension S3API {
+    func requireKey(_ call: S3Call) throws -> (bucket: String, key: String) {
+        guard let bucket = call.bucket, let key = call.key else { throw S3Error(.InvalidRequest) }
+        guard key.utf8.count <= ObjectKeyRules.maxBytes else {
+            throw S3Error(.KeyTooLongError, nil, extra: [("Size", String(key.utf8.count)), ("MaxSizeAllowed", "1024")])
+        }
+        return (bucket, key)
+    }
+
+    /// Object metadata from request headers (PutObject, CopyObject with REPLACE).
+    func objectMeta(from call: S3Call) throws -> ObjectMeta {
+        var meta = ObjectMeta()
+        meta.contentType = call.header(.contentType)
+        meta.cacheControl = call.header(.cacheControl)
+        meta.contentDisposition = call.header(.contentDisposition)
+        if let enc = call.header(.contentEncoding) {
+            let parts = enc.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { $0.lowercased() != "aws-chunked" && !$0.isEmpty }
+            meta.contentEncoding = parts.isEmpty ? nil : parts.joined(separator: ",")
+        }
+        meta.contentLanguage = call.header(.contentLanguage)
+        meta.expires = call.header(.expires)
+        var userBytes = 0
+        for field in call.request.headers {
+            let name = field.name.canonicalName
+            guard name.hasPrefix("x-amz-meta-") else { continue }
+            let short = String(name.dropFirst("x-amz-meta-".count))
+            if let existing = meta.user[short] {
+                meta.user[short] = existing + "," + field.value
+            } else {
+                meta.user[short] = field.value
+            }
+            userBytes += short.utf8.count + field.value.utf8.count
+        }
+        if userBytes > S3Limits.maxUserMetadata {
+            throw S3Error(.MetadataTooLarge, nil, extra: [("Size", String(userBytes)), ("MaxSizeAllowed", "2048")])
+        }
+        if let sc = call.header(.amzStorageClass) {
+            guard S3Limits.storageClasses.contains(sc) else { throw S3Error(.InvalidStorageClass) }
+            meta.storageClass = sc == "STANDARD" ? nil : sc
+        }
+        return meta
+    }
+
+    func writeCondition(_ call: S3Call) throws -> WriteCondition? {
+        if let inm = call.header(.ifNoneMatch) {
+            guard inm.trimmingCharacters(in: .whitespaces) == "*" else {
+                throw S3Error(.NotImplemented, "If-None-Match on writes supports only '*'.")
+            }
+            return .ifNoneMatchAny
+        }
+        if let im = call.header(.ifMatch) {
+            return .ifMatch(ETagMatch.strip(im))
+        }
+        return nil
+    }
+
+    // MARK: PutObject
+
+    func putObject(_ call: S3Call) async throws -> Response {
+        let (bucket, key) = try requireKey(call)
+        let streaming: Bool
+        switch call.auth.payload {
+        case .streamingSigned, .streamingUnsignedTrailer: streaming = true
+        default: streaming = false
+        }
+        let declared: Int64
+        if streaming {
+            guard let d = call.header(.amzDecodedContentLength).flatMap(Int64.init), d >= 0 else {
+                throw S3Error(
+                    .MissingContentLength, "x-amz-decoded-content-length is required for aws-chunked uploads.")
+            }
+            declared = d
+        } else {
+            guard let l = call.header(.contentLength).flatMap(Int64.init), l >= 0 else {
+                throw S3Error(.MissingContentLength)
+            }
+            declared = l
+        }
+        if declared > S3Limits.maxSinglePut {
+            throw S3Error(
+                .EntityTooLarge, nil,
+                extra: [("ProposedSize", String(declared)), ("MaxSizeAllowed", String(S3Limits.maxSinglePut))])
+        }
+        var md5: [UInt8]?
+        if let m = call.header(.contentMD5) {
+            guard let d = Data(base64Encoded: m), d.count == 16 else { throw S3Error(.InvalidDigest) }
+            md5 = Array(d)
+        }
+        var expectedSHA: [UInt8]?
+        if case .signed(let hex) = call.auth.payload {
+            expectedSHA = Hex.decode(hex)
+        }
+        let meta = try objectMeta(from: call)
+        let condition = try writeCondition(call)
+        if call.state.expectsContinue {
+            // Answer a missing bucket before the client sends the body.
+            _ = try await existingBucket(call)
+        }
+        try await call.state.sendContinueIfExpected()
+        let req = PutRequest(
+            bucket: bucket, key: key, meta: meta, declaredSize: declared, contentMD5: md5,
+            expectedSHA256: expectedSHA, condition: condition)
+        let record: ObjectRecord
+        switch call.auth.payload {
+        case .streamingSigned(let trailer):
+            let body = AWSChunkedDecoder(
+                base: call.request.body, signer: call.auth.chunkSigner, expectTrailer: trailer, trailers: TrailerBox())
+            record = try await objects.put(req, body: body)
+        case .streamingUnsignedTrailer:
+            let body = AWSChunkedDecoder(
+                base: call.request.body, signer: nil, expectTrailer: true, trailers: TrailerBox())
+            record = try await objects.put(req, body: body)
+        case .signed, .unsigned:
+            record = try await objects.put(req, body: call.request.body)
+        }
+        var headers = HTTPFields()
+        headers[.eTag] = "\"\(record.etag)\""
+        headers[.contentLength] = "0"
+        return Response(status: .ok, headers: headers)
+    }
+
+    // MARK: GetObject / HeadObject
+
+    func checkVersionID(_ call: S3Call) throws {
+        if let v = call.query["versionId"], v != "null" {
+            throw S3Error(.NoSuchVersion, nil, extra: [("Key", call.key ?? ""), ("VersionId", v)])
+        }
+    }
+
+    /// Evaluates GET/HEAD conditionals with S3's precedence. Returns 304/412 as an error.
+    func evaluateConditionals(_ call: S3Call, record: ObjectRecord) throws {
+        let etag = record.etag
+        let modified = floor(record.lastModified.timeIntervalSince1970)
+        var matchPassed = false
+        if let im = call.header(.ifMatch) {
+            guard ETagMatch.matches(im, etag: etag) else {
+                throw S3Error(.PreconditionFailed, nil, extra: [("Condition", "If-Match")])
+            }
+            matchPassed = true
+        }
+        if !matchPassed, let ius = call.header(.ifUnmodifiedSince), let d = WireDate.parseHTTP(ius),
+            modified > d.timeIntervalSince1970
+        {
+            throw S3Error(.PreconditionFailed, nil, extra: [("Condition", "If-Unmodified-Since")])
+        }
+        let notModified = S3Error(
+            .NotModified, headers: [("ETag", "\"\(etag)\""), ("Last-Modified", WireDate.http(record.lastModified))])
+        if let inm = call.header(.ifNoneMatch) {
+            if ETagMatch.matches(inm, etag: etag) { throw notModified }
+            return
+        }
+        if let ims = call.header(.ifModifiedSince), let d = WireDate.parseHTTP(ims), modified <= d.timeIntervalSince1970
+        {
+            throw notModified
+        }
+    }
+
+    func objectHeaders(_ call: S3Call, record: ObjectRecord) -> HTTPFields {
+        var h = HTTPFields()
+        let m = record.meta
+        h[.eTag] = "\"\(record.etag)\""
+        h[.lastModified] = WireDate.http(record.lastModified)
+        h[.acceptRanges] = "bytes"
+        h[.contentType] = call.query["response-content-type"] ?? m.contentType ?? "binary/octet-stream"
+        if let v = call.query["response-cache-control"] ?? m.cacheControl { h[.cacheControl] = v }
+        if let v = call.query["response-content-disposition"] ?? m.contentDisposition { h[.contentDisposition] = v }
+        if let v = call.query["response-content-encoding"] ?? m.contentEncoding { h[.contentEncoding] = v }
+        if let v = call.query["response-content-language"] ?? m.contentLanguage { h[.contentLanguage] = v }
+        if let v = call.query["response-expires"] ?? m.expires { h[.expires] = v }
+        if let sc = m.storageClass { h[.amzStorageClass] = sc }
+        for (k, v) in m.user.sorted(by: { $0.key < $1.key }) {
+            if let name = HTTPField.Name("x-amz-meta-" + k) { h[name] = v }
+        }
+        return h
+    }
+
+    func getObject(_ call: S3Call, head: Bool) async throws -> Response {
+        let (bucket, key) = try requireKey(call)
+        try checkVersionID(call)
+        if head {
+            let record = try await objects.head(bucket: bucket, key: key)
+            try evaluateConditionals(call, record: record)
+            var headers = objectHeaders(call, record: record)
+            let size = UInt64(record.size)
+            if let rangeHeader = call.header(.range), let range = ByteRange.parse(rangeHeader) {
+                guard let r = range.resolve(size: size) else { throw invalidRange(size) }
+                headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
+                headers[.contentLength] = String(r.count)
+                return Response(status: .partialContent, headers: headers)
+            }
+            headers[.contentLength] = String(size)
+            return Response(status: .ok, headers: headers)
+        }
+        let open = try await objects.open(bucket: bucket, key: key)
+        let reader = open.reader
+        do {
+            try evaluateConditionals(call, record: open.record)
+            var headers = objectHeaders(call, record: open.record)
+            let size = UInt64(reader.size)
+            var status = HTTPResponse.Status.ok
+            var range: ClosedRange<UInt64> = 0...(size == 0 ? 0 : size - 1)
+            if let rangeHeader = call.header(.range), let r = ByteRange.parse(rangeHeader) {
+                guard let resolved = r.resolve(size: size) else { throw invalidRange(size) }
+                range = resolved
+                status = .partialContent
+                headers[.contentRange] = "bytes \(resolved.lowerBound)-\(resolved.upperBound)/\(size)"
+            }
+            let length = size == 0 ? 0 : Int(range.count)
+            if length <= S3Limits.smallRead {
+                let buffer =
+                    length == 0 ? ByteBuffer() : try await reader.read(offset: Int64(range.lowerBound), length: length)
+                await reader.close()
+                guard buffer.readableBytes == length else { throw StorageError.io("short read") }
+                return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+            }
+            let bytes = BlobByteSequence(
+                reader: reader, range: Int64(range.lowerBound)..<Int64(range.upperBound + 1), chunk: 1 << 20)
+            let body = ResponseBody(contentLength: length) { writer in
+                do {
+                    for try await buffer in bytes { try await writer.write(buffer) }
+                    await reader.close()
+                } catch {
+                    await reader.close()
+                    throw error
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: status, headers: headers, body: body)
+        } catch {
+            await reader.close()
+            throw error
+        }
+    }
+
+    func invalidRange(_ size: UInt64) -> S3Error {
+        S3Error(
+            .InvalidRange, nil, extra: [("ActualObjectSize", String(size))],
+            headers: [("Content-Range", "bytes */\(size)")])
+    }
+
+    // MARK: DeleteObject(s)
+
+    func deleteObject(_ call: S3Call) async throws -> Response {
+        let (bucket, key) = try requireKey(call)
+        try checkVersionID(call)
+        try await objects.delete(bucket: bucket, key: key)
+        return Response(status: .noContent)
+    }
+
+    func deleteObjects(_ call: S3Call) async throws -> Response {
+        let bucket = try requireBucket(call)
+        guard let doc = try await readXMLBody(call, limit: 2 << 20, required: true), doc.name == "Delete" else {
+            throw S3Error(.MalformedXML)
+        }
+        let quiet = doc.child("Quiet")?.text.trimmingCharacters(in: .whitespaces).lowercased() == "true"
+        let entries = doc.all("Object")
+        guard !entries.isEmpty, entries.count <= 1000 else { throw S3Error(.MalformedXML) }
+        var valid: [String] = []
+        var errors: [(key: String, code: String, message: String)] = []
+        for e in entries {
+            guard let key = e.child("Key")?.text else { throw S3Error(.MalformedXML) }
+            if key.isEmpty || key.utf8.count > ObjectKeyRules.maxBytes {
+                errors.append(
+                    (key, "InvalidArgument", key.isEmpty ? "The key must not be empty." : "Your key is too long"))
+            } else if let v = e.child("VersionId")?.text, !v.isEmpty, v != "null" {
+                errors.append((key, "NoSuchVersion", "The specified version does not exist."))
+            } else {
+                valid.append(key)
+            }
+        }
+        if !valid.isEmpty { try await objects.delete(bucket: bucket, keys: valid) }
+        var w = XMLWriter(capacity: 128 + valid.count * 64)
+        w.open("DeleteResult")
+        if !quiet {
+            for k in valid {
+                w.open("Deleted", namespace: nil)
+                w.element("Key", k)
+                w.close("Deleted")
+            }
+        }
+        for e in errors {
+            w.open("Error", namespace: nil)
+            w.element("Key", e.key)
+            w.element("Code", e.code)
+            w.element("Message", e.message)
+            w.close("Error")
+        }
+        w.close("DeleteResult")
+        return xmlResponse(w.finish())
+    }
+
+    // MARK: CopyObject
+
+    func copyObject(_ call: S3Call) async throws -> Response {
+        let (bucket, key) = try requireKey(call)
+        guard let rawSource = call.header(.amzCopySource) else { throw S3Error(.InvalidRequest) }
+        var sourceText = rawSource
+        var versionID: String?
+        if let q = sourceText.range(of: "?") {
+            let params = sourceText[q.upperBound...]
+            sourceText = String(sourceText[..<q.lowerBound])
+            for p in params.split(separator: "&") where p.hasPrefix("versionId=") {
+                versionID = String(p.dropFirst("versionId=".count))
+            }
+        }
+        guard let decoded = PercentEncoding.decode(sourceText) else {
+            throw S3Error(
+                .InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+        }
+        let trimmed = decoded.hasPrefix("/") ? String(decoded.dropFirst()) : decoded
+        guard let slash = trimmed.firstIndex(of: "/"), trimmed.index(after: slash) < trimmed.endIndex else {
+            throw S3Error(
+                .InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+        }
+        let srcBucket = String(trimmed[..<slash])
+        let srcKey = String(trimmed[trimmed.index(after: slash)...])
+        if let v = versionID, v != "null" {
+            throw S3Error(.NoSuchVersion, nil, extra: [("Key", srcKey), ("VersionId", v)])
+        }
+        let directive = call.header(.amzMetadataDirective) ?? "COPY"
+        guard directive == "COPY" || directive == "REPLACE" else {
+            throw S3Error(.InvalidArgument, "Unknown metadata directive.")
+        }
+        if srcBucket == bucket && srcKey == key && directive == "COPY" && call.header(.amzStorageClass) == nil {
+            throw S3Error(
+                .InvalidRequest,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+            )
+        }
+        let open: OpenObject
+        do {
+            open = try await objects.open(bucket: srcBucket, key: srcKey)
+        } catch StorageError.noSuchBucket {
+            throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", srcBucket)])
+        } catch StorageError.noSuchKey {
+            throw S3Error(.NoSuchKey, nil, extra: [("Key", srcKey)])
+        }
+        do {
+            try evaluateCopyConditionals(call, record: open.record)
+            var meta: ObjectMeta
+            if directive == "REPLACE" {
+                meta = try objectMeta(from: call)
+            } else {
+                meta = open.record.meta
+                if let sc = call.header(.amzStorageClass) {
+                    guard S3Limits.storageClasses.contains(sc) else { throw S3Error(.InvalidStorageClass) }
+                    meta.storageClass = sc == "STANDARD" ? nil : sc
+                }
+            }
+            let req = PutRequest(
+                bucket: bucket, key: key, meta: meta, declaredSize: open.record.size,
+                condition: try writeCondition(call))
+            let record = try await objects.copy(from: open, to: req)
+            await open.reader.close()
+            var w = XMLWriter()
+            w.open("CopyObjectResult")
+            w.element("LastModified", WireDate.iso8601(record.lastModified))
+            w.element("ETag", "\"\(record.etag)\"")
+            w.close("CopyObjectResult")
+            return xmlResponse(w.finish())
+        } catch {
+            await open.reader.close()
+            throw error
+        }
+    }
+
+    func evaluateCopyConditionals(_ call: S3Call, record: ObjectRecord) throws {
+        let modified = floor(record.lastModified.timeIntervalSince1970)
+        let failed = S3Error(.PreconditionFailed)
+        var matchPassed = false
+        if let im = call.header("x-amz-copy-source-if-match") {
+            guard ETagMatch.matches(im, etag: record.etag) else { throw failed }
+            matchPassed = true
+        }
+        if !matchPassed, let ius = call.header("x-amz-copy-source-if-unmodified-since"),
+            let d = WireDate.parseHTTP(ius), modified > d.timeIntervalSince1970
+        {
+            throw failed
+        }
+        if let inm = call.header("x-amz-copy-source-if-none-match") {
+            if ETagMatch.matches(inm, etag: record.etag) { throw failed }
+            return
+        }
+        if let ims = call.header("x-amz-copy-source-if-modified-since"), let d = WireDate.parseHTTP(ims),
+            modified <= d.timeIntervalSince1970
+        {
+            throw failed
+        }
+    }
+}
+
+/// ETag comparison for conditional headers: lists, `*`, quotes and weak prefixes.
+enum ETagMatch {
+    static func strip(_ s: some StringProtocol) -> String {
+        var t = s.trimmingCharacters(in: .whitespaces)
+        if t.hasPrefix("W/") { t = String(t.dropFirst(2)) }
+        if t.hasPrefix("\"") && t.hasSuffix("\"") && t.count >= 2 { t = String(t.dropFirst().dropLast()) }
+        return t
+    }
+
+    static func matches(_ header: String, etag: String) -> Bool {
+        for part in header.split(separator: ",") {
+            let t = strip(part)
+            if t == "*" || t == etag { return true }
+        }
+        return false
+    }
+}

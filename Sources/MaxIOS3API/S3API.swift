@@ -1,0 +1,241 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MaxIOCore
+import MaxIOS3
+import MaxIOSigV4
+import MaxIOStorage
+import NIOCore
+
+package struct S3APIConfig: Sendable {
+    package var region: String
+    /// Base domains for virtual-host-style requests (`bucket.<domain>`); empty disables them.
+    package var domains: [String]
+
+    package init(region: String, domains: [String]) {
+        self.region = region
+        self.domains = domains
+    }
+}
+
+/// One S3 request as the handlers see it: resolved, authenticated, with its decoded target.
+struct S3Call {
+    let request: Request
+    let context: S3RequestContext
+    let state: RequestState
+    let operation: S3Operation
+    let requestID: String
+    let bucket: String?
+    let key: String?
+    let query: [String: String]
+    let credential: Credential
+    let auth: VerifiedAuth
+    /// The resource named in error documents (`/bucket/key`).
+    let resource: String
+
+    func header(_ name: HTTPField.Name) -> String? { request.headers[name] }
+    func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
+}
+
+/// The S3 front: parse target -> resolve operation -> verify signature -> handler. Every error becomes
+/// S3 XML in `respond`, the one place where errors are translated.
+package struct S3API: HTTPResponder {
+    package typealias Context = S3RequestContext
+
+    let config: S3APIConfig
+    let credentials: any CredentialProvider
+    let objects: ObjectService
+    let logger: Logger
+
+    package init(config: S3APIConfig, credentials: any CredentialProvider, objects: ObjectService, logger: Logger) {
+        self.config = config
+        self.credentials = credentials
+        self.objects = objects
+        self.logger = logger
+    }
+
+    var metadata: any MetadataStore { objects.metadata }
+
+    package func respond(to request: Request, context: S3RequestContext) async throws -> Response {
+        let requestID = Self.newRequestID()
+        let expects = request.headers[.expect]?.lowercased() == "100-continue"
+        let state = RequestState(expectsContinue: expects, channel: context.channel)
+        var resource = request.uri.path
+        var response: Response
+        do {
+            let rawPath = request.uri.path
+            guard let path = PercentEncoding.decode(rawPath) else { throw S3Error(.InvalidURI) }
+            resource = path
+            var host = request.head.authority
+            if let h = host, let colon = h.lastIndex(of: ":"), !h.hasSuffix("]") { host = String(h[..<colon]) }
+            let target = S3Target.parse(path: path, host: host, domains: config.domains)
+            if let bucket = target.bucket { resource = "/" + bucket + (target.key.map { "/" + $0 } ?? "") }
+            let rawQuery = request.uri.query ?? ""
+            let queryItems = SigV4.parseQuery(rawQuery)
+            var query: [String: String] = [:]
+            for item in queryItems where query[item.name] == nil { query[item.name] = item.value }
+            let route = S3Route.resolve(
+                method: request.method.rawValue, target: target, query: Set(query.keys),
+                hasCopySource: request.headers[HTTPField.Name("x-amz-copy-source")!] != nil)
+            guard case .operation(let operation) = route else { throw S3Error(.MethodNotAllowed) }
+
+            let (credential, auth) = try await authenticate(
+                request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
+            let call = S3Call(
+                request: request, context: context, state: state, operation: operation, requestID: requestID,
+                bucket: target.bucket, key: target.key, query: query, credential: credential, auth: auth,
+                resource: resource)
+            response = try await dispatch(call)
+        } catch {
+            response = errorResponse(error, resource: resource, requestID: requestID, method: request.method)
+            if state.mustCloseOnError {
+                response.headers[.connection] = "close"
+                context.channel.close(mode: .input, promise: nil)
+            }
+        }
+        response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
+        response.headers[HTTPField.Name("x-amz-id-2")!] = requestID
+        response.headers[.server] = "MaxIOFS"
+        return response
+    }
+
+    static func newRequestID() -> String {
+        randomHexID(bytes: 8).uppercased()
+    }
+
+    // MARK: authentication
+
+    func authenticate(_ request: Request, rawQuery: String, bucketFromHost: String?) async throws -> (
+        Credential, VerifiedAuth
+    ) {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
+        if let authority = request.head.authority { headers.append(("host", authority)) }
+        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+        let signable = SignableRequest(
+            method: request.method.rawValue, rawPath: request.uri.path, rawQuery: rawQuery, headers: headers)
+        if SigV4.isAnonymous(signable) {
+            throw S3Error(.AccessDenied, "Anonymous access is not allowed; sign the request.")
+        }
+        if SigV2.isV2(signable) {
+            let parsed = try SigV2.parse(signable, now: Date())
+            guard let credential = try await credentials.credential(for: parsed.accessKey) else {
+                throw SignatureError(.invalidAccessKeyId, accessKey: parsed.accessKey)
+            }
+            let verified = try SigV2.verify(
+                parsed, secret: credential.secret, request: signable, bucketFromHost: bucketFromHost)
+            return (credential, verified)
+        }
+        let parsed = try SigV4.parse(signable, now: Date())
+        guard let credential = try await credentials.credential(for: parsed.credential.accessKey) else {
+            throw SignatureError(.invalidAccessKeyId, accessKey: parsed.credential.accessKey)
+        }
+        let verified = try SigV4.verify(parsed, secret: credential.secret, request: signable, region: config.region)
+        return (credential, verified)
+    }
+
+    // MARK: dispatch
+
+    func dispatch(_ call: S3Call) async throws -> Response {
+        switch call.operation {
+        case .ListBuckets: return try await listBuckets(call)
+        case .CreateBucket: return try await createBucket(call)
+        case .HeadBucket: return try await headBucket(call)
+        case .DeleteBucket: return try await deleteBucket(call)
+        case .GetBucketLocation: return try await getBucketLocation(call)
+        case .ListObjects: return try await listObjects(call, v2: false)
+        case .ListObjectsV2: return try await listObjects(call, v2: true)
+        case .PutObject: return try await putObject(call)
+        case .GetObject: return try await getObject(call, head: false)
+        case .HeadObject: return try await getObject(call, head: true)
+        case .DeleteObject: return try await deleteObject(call)
+        case .DeleteObjects: return try await deleteObjects(call)
+        case .CopyObject: return try await copyObject(call)
+        default:
+            throw S3Error(.NotImplemented, "\(call.operation.rawValue) is not implemented by this server yet.")
+        }
+    }
+
+    // MARK: responses
+
+    func xmlResponse(_ xml: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: xml)))
+    }
+
+    /// The one translation of errors into S3 errors.
+    func s3Error(_ error: any Error) -> S3Error {
+        switch error {
+        case let e as S3Error:
+            return e
+        case let e as StorageError:
+            switch e {
+            case .noSuchBucket: return S3Error(.NoSuchBucket)
+            case .bucketAlreadyExists: return S3Error(.BucketAlreadyExists)
+            case .bucketAlreadyOwnedByYou: return S3Error(.BucketAlreadyOwnedByYou)
+            case .bucketNotEmpty: return S3Error(.BucketNotEmpty)
+            case .noSuchKey: return S3Error(.NoSuchKey)
+            case .preconditionFailed: return S3Error(.PreconditionFailed)
+            case .badDigest: return S3Error(.BadDigest)
+            case .contentSHA256Mismatch: return S3Error(.XAmzContentSHA256Mismatch)
+            case .incompleteBody: return S3Error(.IncompleteBody)
+            case .entityTooLarge: return S3Error(.EntityTooLarge)
+            case .io(let detail):
+                logger.error("storage I/O error", metadata: ["detail": "\(detail)"])
+                return S3Error(.InternalError)
+            }
+        case let e as SignatureError:
+            switch e.code {
+            case .authorizationHeaderMalformed: return S3Error(.AuthorizationHeaderMalformed, e.message)
+            case .authorizationQueryParametersError: return S3Error(.AuthorizationQueryParametersError, e.message)
+            case .missingSecurityHeader: return S3Error(.InvalidRequest, e.message)
+            case .invalidAccessKeyId:
+                return S3Error(.InvalidAccessKeyId, nil, extra: [("AWSAccessKeyId", e.accessKey ?? "")])
+            case .signatureDoesNotMatch:
+                var extra: [(String, String)] = []
+                if let a = e.accessKey { extra.append(("AWSAccessKeyId", a)) }
+                if let s = e.stringToSign {
+                    extra.append(("StringToSign", s))
+                    extra.append(("StringToSignBytes", Array(s.utf8).map { Hex.encode([$0]) }.joined(separator: " ")))
+                }
+                if let c = e.canonicalRequest {
+                    extra.append(("CanonicalRequest", c))
+                    extra.append(
+                        ("CanonicalRequestBytes", Array(c.utf8).map { Hex.encode([$0]) }.joined(separator: " ")))
+                }
+                return S3Error(.SignatureDoesNotMatch, e.message, extra: extra)
+            case .requestExpired: return S3Error(.AccessDenied, e.message ?? "Request has expired")
+            case .requestTimeTooSkewed: return S3Error(.RequestTimeTooSkewed)
+            case .contentSHA256Mismatch: return S3Error(.XAmzContentSHA256Mismatch)
+            case .invalidContentSHA256: return S3Error(.InvalidArgument, e.message)
+            case .unsupportedAlgorithm: return S3Error(.InvalidRequest, e.message)
+            case .accessDenied: return S3Error(.AccessDenied, e.message)
+            case .incompleteBody: return S3Error(.IncompleteBody)
+            case .malformedChunk: return S3Error(.IncompleteBody, "The aws-chunked body is malformed.")
+            case .missingContentLength: return S3Error(.MissingContentLength)
+            case .invalidArgument: return S3Error(.InvalidArgument, e.message)
+            }
+        default:
+            logger.error("internal error", metadata: ["error": "\(String(reflecting: error))"])
+            return S3Error(.InternalError)
+        }
+    }
+
+    func errorResponse(_ error: any Error, resource: String, requestID: String, method: HTTPRequest.Method) -> Response
+    {
+        let e = s3Error(error)
+        var headers = HTTPFields()
+        for (k, v) in e.headers { if let n = HTTPField.Name(k) { headers[n] = v } }
+        let status = HTTPResponse.Status(code: e.code.status)
+        if method == .head || e.code == .NotModified {
+            // HEAD responses and 304 carry no body.
+            headers[.contentLength] = "0"
+            return Response(status: status, headers: headers, body: .init())
+        }
+        headers[.contentType] = "application/xml"
+        let body = ByteBuffer(string: e.xml(resource: resource, requestID: requestID))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+}

@@ -1,0 +1,294 @@
+import Foundation
+import GRDB
+import MaxIOCore
+import MaxIOStorage
+
+/// The embedded catalog: SQLite in WAL mode through GRDB. One transaction per call.
+package final class SQLiteMetadataStore: MetadataStore {
+    let pool: DatabasePool
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
+    /// - Parameters:
+    ///   - path: the database file
+    ///   - durable: `synchronous=FULL` when true (an acknowledged write survives a power cut), NORMAL otherwise
+    package init(path: String, durable: Bool) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE buckets(
+                        name TEXT PRIMARY KEY NOT NULL,
+                        owner TEXT NOT NULL,
+                        region TEXT NOT NULL,
+                        created_at DOUBLE NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE objects(
+                        bucket TEXT NOT NULL,
+                        key BLOB NOT NULL,
+                        size INTEGER NOT NULL,
+                        etag TEXT NOT NULL,
+                        last_modified DOUBLE NOT NULL,
+                        storage_class TEXT NOT NULL,
+                        blob_id TEXT NOT NULL,
+                        meta TEXT NOT NULL,
+                        PRIMARY KEY(bucket, key)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return m
+    }
+
+    // MARK: buckets
+
+    private static func bucketRecord(_ row: Row) -> BucketRecord {
+        BucketRecord(
+            name: row["name"], owner: row["owner"], region: row["region"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    package func createBucket(_ bucket: BucketRecord) async throws {
+        try await pool.write { db in
+            if let owner = try String.fetchOne(
+                db, sql: "SELECT owner FROM buckets WHERE name = ?", arguments: [bucket.name])
+            {
+                throw owner == bucket.owner ? StorageError.bucketAlreadyOwnedByYou : StorageError.bucketAlreadyExists
+            }
+            try db.execute(
+                sql: "INSERT INTO buckets(name, owner, region, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [bucket.name, bucket.owner, bucket.region, bucket.createdAt.timeIntervalSince1970])
+        }
+    }
+
+    package func bucket(_ name: String) async throws -> BucketRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM buckets WHERE name = ?", arguments: [name]).map(Self.bucketRecord)
+        }
+    }
+
+    package func listBuckets(owner: String?, prefix: String?, after: String?, limit: Int) async throws -> [BucketRecord]
+    {
+        try await pool.read { db in
+            var sql = "SELECT * FROM buckets WHERE 1"
+            var args: StatementArguments = []
+            if let owner {
+                sql += " AND owner = ?"
+                _ = args.append(contentsOf: [owner])
+            }
+            if let prefix, !prefix.isEmpty {
+                sql += " AND substr(name, 1, ?) = ?"
+                _ = args.append(contentsOf: [prefix.count, prefix])
+            }
+            if let after {
+                sql += " AND name > ?"
+                _ = args.append(contentsOf: [after])
+            }
+            sql += " ORDER BY name LIMIT ?"
+            _ = args.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: args).map(Self.bucketRecord)
+        }
+    }
+
+    package func deleteBucket(_ name: String) async throws {
+        try await pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM buckets WHERE name = ?", arguments: [name]) != nil else {
+                throw StorageError.noSuchBucket
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", arguments: [name]) != nil {
+                throw StorageError.bucketNotEmpty
+            }
+            try db.execute(sql: "DELETE FROM buckets WHERE name = ?", arguments: [name])
+        }
+    }
+
+    // MARK: objects
+
+    private static func requireBucket(_ db: Database, _ name: String) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM buckets WHERE name = ?", arguments: [name]) != nil else {
+            throw StorageError.noSuchBucket
+        }
+    }
+
+    private func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
+        let keyData: Data = row["key"]
+        let metaText: String = row["meta"]
+        return ObjectRecord(
+            bucket: bucket, key: String(decoding: keyData, as: UTF8.self), size: row["size"], etag: row["etag"],
+            lastModified: Date(timeIntervalSince1970: row["last_modified"]), blobID: row["blob_id"],
+            meta: try decoder.decode(ObjectMeta.self, from: Data(metaText.utf8)))
+    }
+
+    private func fetchObject(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, Data(key.utf8)]
+        ).map { try objectRecord($0, bucket: bucket) }
+    }
+
+    package func object(bucket: String, key: String) async throws -> ObjectRecord? {
+        try await pool.read { db in
+            guard let o = try self.fetchObject(db, bucket: bucket, key: key) else {
+                try Self.requireBucket(db, bucket)
+                return nil
+            }
+            return o
+        }
+    }
+
+    package func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> ObjectRecord? {
+        let metaText = String(decoding: try encoder.encode(object.meta), as: UTF8.self)
+        return try await pool.write { db in
+            try Self.requireBucket(db, object.bucket)
+            let existing = try self.fetchObject(db, bucket: object.bucket, key: object.key)
+            switch condition {
+            case .ifNoneMatchAny?:
+                if existing != nil { throw StorageError.preconditionFailed }
+            case .ifMatch(let etag)?:
+                guard let existing else { throw StorageError.noSuchKey }
+                if existing.etag != etag { throw StorageError.preconditionFailed }
+            case nil:
+                break
+            }
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    object.bucket, Data(object.key.utf8), object.size, object.etag,
+                    object.lastModified.timeIntervalSince1970, object.meta.storageClass ?? "STANDARD",
+                    object.blobID, metaText,
+                ])
+            return existing
+        }
+    }
+
+    package func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+        try await pool.write { db in
+            guard let existing = try self.fetchObject(db, bucket: bucket, key: key) else {
+                try Self.requireBucket(db, bucket)
+                return nil
+            }
+            try db.execute(
+                sql: "DELETE FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, Data(key.utf8)])
+            return existing
+        }
+    }
+
+    package func deleteObjects(bucket: String, keys: [String]) async throws -> [ObjectRecord] {
+        try await pool.write { db in
+            try Self.requireBucket(db, bucket)
+            var removed: [ObjectRecord] = []
+            for key in keys {
+                if let existing = try self.fetchObject(db, bucket: bucket, key: key) {
+                    try db.execute(
+                        sql: "DELETE FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, Data(key.utf8)])
+                    removed.append(existing)
+                }
+            }
+            return removed
+        }
+    }
+
+    package func listObjects(bucket: String, query q: ListQuery) async throws -> ListPage {
+        try await pool.read { db in
+            try Self.requireBucket(db, bucket)
+            return try Self.list(db, bucket: bucket, query: q)
+        }
+    }
+
+    /// Lists in byte order of keys, rolling keys that contain the delimiter after the prefix into
+    /// common prefixes and seeking past each one, so a prefix with a million keys costs one seek.
+    static func list(_ db: Database, bucket: String, query q: ListQuery) throws -> ListPage {
+        var page = ListPage()
+        guard q.maxKeys > 0 else { return page }
+        let prefix = Array(q.prefix.utf8)
+        let upper = prefix.isEmpty ? nil : bytePrefixSuccessor(prefix)
+        let delimiter = q.delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        let after = q.after.map { Array($0.utf8) }
+        // Lower bound: (bytes, inclusive).
+        var lower: ([UInt8], Bool) = (prefix, true)
+        if let after, !after.lexicographicallyPrecedes(prefix) { lower = (after, false) }
+        let batch = min(q.maxKeys + 1, 1000)
+        var count = 0
+        scan: while true {
+            var sql =
+                "SELECT key, size, etag, last_modified, storage_class FROM objects WHERE bucket = ? AND key \(lower.1 ? ">=" : ">") ?"
+            var args: StatementArguments = [bucket, Data(lower.0)]
+            if let upper {
+                sql += " AND key < ?"
+                _ = args.append(contentsOf: [Data(upper)])
+            }
+            sql += " ORDER BY key LIMIT ?"
+            _ = args.append(contentsOf: [batch])
+            let rows = try Row.fetchAll(db, sql: sql, arguments: args)
+            for row in rows {
+                let keyData: Data = row["key"]
+                let key = Array(keyData)
+                lower = (key, false)
+                if let delimiter, let cp = commonPrefix(key, prefixCount: prefix.count, delimiter: delimiter) {
+                    guard let next = bytePrefixSuccessor(cp) else { break scan }
+                    lower = (next, true)
+                    if let after, !after.lexicographicallyPrecedes(cp) { continue scan }
+                    if count == q.maxKeys {
+                        page.isTruncated = true
+                        break scan
+                    }
+                    let s = String(decoding: cp, as: UTF8.self)
+                    page.commonPrefixes.append(s)
+                    page.lastItem = s
+                    count += 1
+                    continue scan
+                }
+                if count == q.maxKeys {
+                    page.isTruncated = true
+                    break scan
+                }
+                let s = String(decoding: key, as: UTF8.self)
+                page.objects.append(
+                    ListedObject(
+                        key: s, size: row["size"], etag: row["etag"],
+                        lastModified: Date(timeIntervalSince1970: row["last_modified"]),
+                        storageClass: row["storage_class"]))
+                page.lastItem = s
+                count += 1
+            }
+            if rows.count < batch { break }
+        }
+        return page
+    }
+
+    /// The common prefix of `key` (prefix + up to and including the first delimiter after it), if any.
+    static func commonPrefix(_ key: [UInt8], prefixCount: Int, delimiter: [UInt8]) -> [UInt8]? {
+        guard key.count >= prefixCount + delimiter.count else { return nil }
+        var i = prefixCount
+        let last = key.count - delimiter.count
+        while i <= last {
+            if key[i] == delimiter[0] {
+                var match = true
+                for j in 1..<delimiter.count where key[i + j] != delimiter[j] {
+                    match = false
+                    break
+                }
+                if match { return Array(key[0..<(i + delimiter.count)]) }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    package func referencedBlobIDs() async throws -> Set<String> {
+        try await pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT blob_id FROM objects"))
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import Logging
+import MaxIOS3API
+import MaxIOSQLite
+import MaxIOSigV4
+import MaxIOStorage
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// The composition root: builds stores and services and runs both HTTP fronts in one ServiceGroup.
+package struct Server {
+    let config: ServerConfig
+
+    package init(config: ServerConfig) {
+        self.config = config
+    }
+
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    package func run() async throws {
+        var logger = Logger(label: "maxiofs")
+        logger.logLevel = Logger.Level(rawValue: config.logLevel.lowercased()) ?? .info
+        try config.validate()
+        try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+        let blobs = try FileBlobStore(root: config.dataDir, durable: config.durable)
+        let cleaned = try blobs.cleanTemporary()
+        if cleaned > 0 { logger.notice("removed \(cleaned) temporary files left by an earlier run") }
+        let metadata = try SQLiteMetadataStore(path: config.dataDir + "/meta.sqlite", durable: config.durable)
+        let orphans = try blobs.collectOrphans(referenced: try await metadata.referencedBlobIDs(), olderThan: Date())
+        if orphans > 0 { logger.notice("removed \(orphans) unreferenced blobs left by an earlier run") }
+
+        let root = try RootCredentials.load(config: config)
+        if root.generated {
+            Self.say(
+                "Generated root credentials (shown once; saved in \(config.dataDir)/\(RootCredentials.fileName), mode 0600):"
+            )
+            Self.say("  access key: \(root.credential.accessKey)")
+            Self.say("  secret key: \(root.credential.secret)")
+        }
+        let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
+        let s3 = S3API(
+            config: S3APIConfig(region: config.region, domains: config.domains),
+            credentials: StaticCredentialProvider([root.credential]), objects: objects, logger: logger)
+
+        let s3App = Application(
+            responder: s3,
+            configuration: .init(
+                address: .hostname(config.s3Address.host, port: config.s3Address.port), serverName: nil),
+            onServerRunning: { channel in
+                Self.say(
+                    "MaxIOFS \(MaxIOVersion.string): S3 API listening on http://\(channel.localAddress.map(Self.describe) ?? "?")"
+                )
+            },
+            logger: logger)
+
+        let console = Router()
+        console.get("/health") { _, _ in "ok\n" }
+        let consoleApp = Application(
+            router: console,
+            configuration: .init(
+                address: .hostname(config.consoleAddress.host, port: config.consoleAddress.port), serverName: "MaxIOFS"),
+            onServerRunning: { channel in
+                Self.say(
+                    "MaxIOFS \(MaxIOVersion.string): console listening on http://\(channel.localAddress.map(Self.describe) ?? "?")"
+                )
+            },
+            logger: logger)
+
+        Self.say(
+            "MaxIOFS \(MaxIOVersion.string): data directory \(config.dataDir), region \(config.region), fsync \(config.durable ? "on" : "off")"
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [s3App, consoleApp], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await blobs.shutdown()
+            throw error
+        }
+        await blobs.shutdown()
+        Self.say("MaxIOFS: stopped")
+    }
+
+    static func describe(_ a: SocketAddress) -> String {
+        "\(a.ipAddress ?? "?"):\(a.port ?? 0)"
+    }
+}

@@ -1,0 +1,318 @@
+import Crypto
+import Foundation
+import MaxIOCore
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Object bodies. Blobs are named by internal ids, never by keys.
+package protocol BlobStore: Sendable {
+    /// Starts a new blob in a temporary place; nothing is visible until `commit`.
+    func create(hashSHA256: Bool) async throws -> any BlobWriter
+    /// Opens a committed blob for reading; nil if it does not exist (it may have just been retired).
+    func open(_ id: String) async throws -> (any BlobReader)?
+    /// Removes a committed blob. Open readers keep reading what they opened.
+    func delete(_ id: String) async
+}
+
+/// Hashes of a finished blob.
+package struct BlobDigests: Sendable {
+    package var size: Int64
+    package var md5: [UInt8]
+    package var sha256: [UInt8]?
+}
+
+package protocol BlobWriter: AnyObject, Sendable {
+    var id: String { get }
+    func write(_ buffer: ByteBuffer) async throws
+    /// Flushes, hashes and makes the blob durable under its id. Returns its digests.
+    func finish() async throws -> BlobDigests
+    /// Renames the finished blob into place (after the caller checked its digests).
+    func commit() async throws
+    /// Discards the temporary data. Safe to call more than once, and after commit (no-op).
+    func abort() async
+}
+
+package protocol BlobReader: Sendable {
+    var size: Int64 { get }
+    /// Reads up to `length` bytes at `offset`.
+    func read(offset: Int64, length: Int) async throws -> ByteBuffer
+    func close() async
+}
+
+/// Blobs as files: `blobs/ab/cd/<id>`, written to `tmp/` first, then fsynced and renamed.
+package final class FileBlobStore: BlobStore {
+    package let root: String
+    package let durable: Bool
+    let pool: NIOThreadPool
+    let allocator = ByteBufferAllocator()
+    var tmpDir: String { root + "/tmp" }
+    var blobDir: String { root + "/blobs" }
+
+    package init(root: String, durable: Bool, threads: Int = 4) throws {
+        self.root = root
+        self.durable = durable
+        self.pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+        for d in [root, root + "/tmp", root + "/blobs"] {
+            if mkdir(d, 0o755) != 0 && errno != EEXIST {
+                throw StorageError.io("cannot create \(d): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Removes temporary files left by a crash. Call before serving.
+    package func cleanTemporary() throws -> Int {
+        let names = try FileManager.default.contentsOfDirectory(atPath: tmpDir)
+        for n in names { unlink(tmpDir + "/" + n) }
+        return names.count
+    }
+
+    /// Removes blobs the catalog does not reference (left by a crash between rename and commit).
+    package func collectOrphans(referenced: Set<String>, olderThan: Date) throws -> Int {
+        var removed = 0
+        let fm = FileManager.default
+        for a in (try? fm.contentsOfDirectory(atPath: blobDir)) ?? [] {
+            for b in (try? fm.contentsOfDirectory(atPath: blobDir + "/" + a)) ?? [] {
+                let dir = blobDir + "/" + a + "/" + b
+                for id in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where !referenced.contains(id) {
+                    let path = dir + "/" + id
+                    var st = stat()
+                    if stat(path, &st) == 0, Double(st.st_mtim.tv_sec) < olderThan.timeIntervalSince1970 {
+                        unlink(path)
+                        removed += 1
+                    }
+                }
+            }
+        }
+        return removed
+    }
+
+    func path(of id: String) -> String {
+        let u = Array(id.utf8)
+        guard u.count >= 4 else { return blobDir + "/" + id }
+        return blobDir + "/" + String(decoding: u[0..<2], as: UTF8.self) + "/"
+            + String(decoding: u[2..<4], as: UTF8.self) + "/" + id
+    }
+
+    package func create(hashSHA256: Bool) async throws -> any BlobWriter {
+        let id = randomHexID()
+        let tmp = tmpDir + "/" + id
+        let fd = try await pool.runIfActive {
+            let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw StorageError.io("create \(tmp): \(String(cString: strerror(errno)))") }
+            return fd
+        }
+        return FileBlobWriter(store: self, id: id, tmpPath: tmp, fd: fd, hashSHA256: hashSHA256)
+    }
+
+    package func open(_ id: String) async throws -> (any BlobReader)? {
+        let p = path(of: id)
+        let result: (Int32, Int64)? = try await pool.runIfActive {
+            let fd = Glibc.open(p, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                if errno == ENOENT { return nil }
+                throw StorageError.io("open blob: \(String(cString: strerror(errno)))")
+            }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else {
+                Glibc.close(fd)
+                throw StorageError.io("fstat blob: \(String(cString: strerror(errno)))")
+            }
+            return (fd, Int64(st.st_size))
+        }
+        guard let (fd, size) = result else { return nil }
+        return FileBlobReader(store: self, fd: fd, size: size)
+    }
+
+    package func delete(_ id: String) async {
+        let p = path(of: id)
+        _ = try? await pool.runIfActive { unlink(p) }
+    }
+
+    /// Creates `blobs/ab/cd` for an id if needed.
+    func ensureDirectory(for id: String) {
+        let u = Array(id.utf8)
+        guard u.count >= 4 else { return }
+        let a = blobDir + "/" + String(decoding: u[0..<2], as: UTF8.self)
+        let b = a + "/" + String(decoding: u[2..<4], as: UTF8.self)
+        if access(b, F_OK) == 0 { return }
+        mkdir(a, 0o755)
+        mkdir(b, 0o755)
+    }
+
+    package func shutdown() async {
+        try? await pool.shutdownGracefully()
+    }
+}
+
+/// Mutable state of one write, touched by one thread-pool job at a time (each job is awaited
+/// before the next starts), hence unchecked Sendable.
+final class FileBlobWriter: BlobWriter, @unchecked Sendable {
+    let store: FileBlobStore
+    let id: String
+    let tmpPath: String
+    var fd: Int32
+    var md5 = Insecure.MD5()
+    var sha256: SHA256?
+    var pending: [ByteBuffer] = []
+    var pendingBytes = 0
+    var inFlight: EventLoopFuture<Void>?
+    var size: Int64 = 0
+    var finished = false
+    var committed = false
+    static let flushThreshold = 1 << 20
+
+    init(store: FileBlobStore, id: String, tmpPath: String, fd: Int32, hashSHA256: Bool) {
+        self.store = store
+        self.id = id
+        self.tmpPath = tmpPath
+        self.fd = fd
+        self.sha256 = hashSHA256 ? SHA256() : nil
+    }
+
+    deinit {
+        if fd >= 0 { Glibc.close(fd) }
+        if !committed { unlink(tmpPath) }
+    }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        size += Int64(buffer.readableBytes)
+        pending.append(buffer)
+        pendingBytes += buffer.readableBytes
+        if pendingBytes >= Self.flushThreshold {
+            try await flush(wait: false)
+        }
+    }
+
+    /// Hands the pending buffers to the thread pool, where they are hashed and written. The job runs
+    /// while the next buffers arrive; `wait` also waits for it.
+    private func flush(wait: Bool) async throws {
+        if let f = inFlight {
+            inFlight = nil
+            try await f.get()
+        }
+        if !pending.isEmpty {
+            let buffers = pending
+            pending = []
+            pendingBytes = 0
+            let f = store.pool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
+                try self.writeAll(buffers)
+            }
+            if wait {
+                try await f.get()
+            } else {
+                inFlight = f
+            }
+        }
+    }
+
+    private func writeAll(_ buffers: [ByteBuffer]) throws {
+        for b in buffers {
+            try b.withUnsafeReadableBytes { raw in
+                md5.update(bufferPointer: raw)
+                sha256?.update(bufferPointer: raw)
+                var off = 0
+                while off < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw StorageError.io("write: \(String(cString: strerror(errno)))")
+                    }
+                    off += n
+                }
+            }
+        }
+    }
+
+    func finish() async throws -> BlobDigests {
+        try await flush(wait: true)
+        let durable = store.durable
+        let fd = self.fd
+        if durable {
+            try await store.pool.runIfActive {
+                guard fsync(fd) == 0 else { throw StorageError.io("fsync: \(String(cString: strerror(errno)))") }
+            }
+        }
+        finished = true
+        return BlobDigests(size: size, md5: Array(md5.finalize()), sha256: sha256.map { Array($0.finalize()) })
+    }
+
+    func commit() async throws {
+        precondition(finished)
+        let final = store.path(of: id)
+        let tmp = tmpPath
+        let fd = self.fd
+        let store = self.store
+        try await store.pool.runIfActive {
+            Glibc.close(fd)
+            store.ensureDirectory(for: self.id)
+            guard rename(tmp, final) == 0 else {
+                throw StorageError.io("rename: \(String(cString: strerror(errno)))")
+            }
+        }
+        self.fd = -1
+        committed = true
+    }
+
+    func abort() async {
+        if let f = inFlight {
+            inFlight = nil
+            _ = try? await f.get()
+        }
+        guard !committed else { return }
+        let fd = self.fd
+        let tmp = tmpPath
+        self.fd = -1
+        committed = true  // nothing more to clean in deinit
+        _ = try? await store.pool.runIfActive {
+            if fd >= 0 { Glibc.close(fd) }
+            unlink(tmp)
+        }
+    }
+}
+
+final class FileBlobReader: BlobReader {
+    let store: FileBlobStore
+    let fd: Int32
+    let size: Int64
+
+    init(store: FileBlobStore, fd: Int32, size: Int64) {
+        self.store = store
+        self.fd = fd
+        self.size = size
+    }
+
+    func read(offset: Int64, length: Int) async throws -> ByteBuffer {
+        let fd = self.fd
+        var buffer = store.allocator.buffer(capacity: length)
+        buffer = try await store.pool.runIfActive { [buffer] in
+            var buffer = buffer
+            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { ptr in
+                var total = 0
+                while total < length {
+                    let r = pread(fd, ptr.baseAddress! + total, length - total, off_t(offset) + off_t(total))
+                    if r < 0 {
+                        if errno == EINTR { continue }
+                        throw StorageError.io("read: \(String(cString: strerror(errno)))")
+                    }
+                    if r == 0 { break }
+                    total += r
+                }
+                return total
+            }
+            _ = n
+            return buffer
+        }
+        return buffer
+    }
+
+    func close() async {
+        Glibc.close(fd)
+    }
+}

@@ -1,0 +1,26 @@
+/// The catalog: buckets and object metadata. Every method is one transaction.
+/// Implementations: SQLite (embedded default); PostgreSQL (cluster) later. Methods throw `StorageError`
+/// for expected outcomes; anything else is an internal error.
+package protocol MetadataStore: Sendable {
+    /// Throws `bucketAlreadyOwnedByYou` / `bucketAlreadyExists` if the name is taken.
+    func createBucket(_ bucket: BucketRecord) async throws
+    func bucket(_ name: String) async throws -> BucketRecord?
+    /// Buckets in name order, optionally of one owner, with a prefix, after a name.
+    func listBuckets(owner: String?, prefix: String?, after: String?, limit: Int) async throws -> [BucketRecord]
+    /// Throws `noSuchBucket` or `bucketNotEmpty`.
+    func deleteBucket(_ name: String) async throws
+
+    /// Throws `noSuchBucket` when the bucket does not exist; nil when the key does not.
+    func object(bucket: String, key: String) async throws -> ObjectRecord?
+    /// Makes `object` visible, checking `condition` and the bucket's existence in the same transaction.
+    /// Returns the record it replaced, whose blob the caller retires.
+    func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> ObjectRecord?
+    /// Returns the removed record, nil if there was none. Throws `noSuchBucket`.
+    func deleteObject(bucket: String, key: String) async throws -> ObjectRecord?
+    /// Removes several keys in one transaction; returns the removed records. Throws `noSuchBucket`.
+    func deleteObjects(bucket: String, keys: [String]) async throws -> [ObjectRecord]
+    /// Throws `noSuchBucket`.
+    func listObjects(bucket: String, query: ListQuery) async throws -> ListPage
+    /// Every blob id the catalog references (for garbage collection of orphans).
+    func referencedBlobIDs() async throws -> Set<String>
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+package struct BucketRecord: Sendable, Equatable {
+    package var name: String
+    package var owner: String
+    package var region: String
+    package var createdAt: Date
+
+    package init(name: String, owner: String, region: String, createdAt: Date) {
+        self.name = name
+        self.owner = owner
+        self.region = region
+        self.createdAt = createdAt
+    }
+}
+
+/// Headers stored with an object and returned on GET/HEAD.
+package struct ObjectMeta: Sendable, Equatable, Codable {
+    package var contentType: String?
+    package var cacheControl: String?
+    package var contentDisposition: String?
+    package var contentEncoding: String?
+    package var contentLanguage: String?
+    package var expires: String?
+    /// `x-amz-meta-*` without the prefix, lower-case names, in name order.
+    package var user: [String: String]
+    package var storageClass: String?
+    /// Additional checksums, by algorithm name (`CRC32`, `SHA256`...), base64.
+    package var checksums: [String: String]?
+
+    package init(
+        contentType: String? = nil, cacheControl: String? = nil, contentDisposition: String? = nil,
+        contentEncoding: String? = nil, contentLanguage: String? = nil, expires: String? = nil,
+        user: [String: String] = [:], storageClass: String? = nil, checksums: [String: String]? = nil
+    ) {
+        self.contentType = contentType
+        self.cacheControl = cacheControl
+        self.contentDisposition = contentDisposition
+        self.contentEncoding = contentEncoding
+        self.contentLanguage = contentLanguage
+        self.expires = expires
+        self.user = user
+        self.storageClass = storageClass
+        self.checksums = checksums
+    }
+}
+
+package struct ObjectRecord: Sendable, Equatable {
+    package var bucket: String
+    package var key: String
+    package var size: Int64
+    /// MD5 hex (or multipart form), without quotes.
+    package var etag: String
+    package var lastModified: Date
+    package var blobID: String
+    package var meta: ObjectMeta
+
+    package init(
+        bucket: String, key: String, size: Int64, etag: String, lastModified: Date, blobID: String,
+        meta: ObjectMeta
+    ) {
+        self.bucket = bucket
+        self.key = key
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.blobID = blobID
+        self.meta = meta
+    }
+}
+
+/// A conditional write, checked in the same transaction that makes the write visible.
+package enum WriteCondition: Sendable, Equatable {
+    /// `If-None-Match: *`: only if no object exists at the key.
+    case ifNoneMatchAny
+    /// `If-Match: etag`: only if the current object has this ETag.
+    case ifMatch(String)
+}
+
+package struct ListedObject: Sendable, Equatable {
+    package var key: String
+    package var size: Int64
+    package var etag: String
+    package var lastModified: Date
+    package var storageClass: String
+
+    package init(key: String, size: Int64, etag: String, lastModified: Date, storageClass: String) {
+        self.key = key
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.storageClass = storageClass
+    }
+}
+
+/// One page of a listing: objects and common prefixes, interleaved in key order.
+package struct ListPage: Sendable {
+    package var objects: [ListedObject] = []
+    package var commonPrefixes: [String] = []
+    package var isTruncated = false
+    /// The last key or common prefix returned: the next page starts after it.
+    package var lastItem: String?
+
+    package init() {}
+}
+
+package struct ListQuery: Sendable {
+    package var prefix: String
+    package var delimiter: String?
+    /// Exclusive start: only keys (and prefixes) greater than this.
+    package var after: String?
+    package var maxKeys: Int
+
+    package init(prefix: String, delimiter: String?, after: String?, maxKeys: Int) {
+        self.prefix = prefix
+        self.delimiter = delimiter
+        self.after = after
+        self.maxKeys = maxKeys
+    }
+}
