@@ -13,7 +13,7 @@ package enum WireDate {
     private static func parts(_ date: Date) -> Parts {
         let t = date.timeIntervalSince1970
         let secs = Int(t.rounded(.down))
-        let millis = Int(((t - Double(secs)) * 1000).rounded(.down))
+        let millis = Int(((t - Double(secs)) * 1000).rounded())
         var days = secs / 86400
         var rem = secs % 86400
         if rem < 0 {

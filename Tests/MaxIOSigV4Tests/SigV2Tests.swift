@@ -25,7 +25,8 @@ import Testing
     @Test func presignedQuery() throws {
         let r = SignableRequest(
             method: "GET", rawPath: "/photos/puppy.jpg",
-            rawQuery: "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620",
+            rawQuery:
+                "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620",
             headers: [("host", "johnsmith.s3.amazonaws.com")])
         let parsed = try SigV2.parse(r, now: Date(timeIntervalSince1970: 1_175_139_000))
         _ = try SigV2.verify(parsed, secret: Self.secret, request: r, bucketFromHost: "johnsmith")

@@ -93,7 +93,9 @@ import Testing
         } catch let e as SignatureError {
             #expect(e.code == .signatureDoesNotMatch)
             #expect(e.canonicalRequest?.contains("range:bytes=0-10\n") == true)
-            #expect(e.stringToSign?.hasPrefix("AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n") == true)
+            #expect(
+                e.stringToSign?.hasPrefix("AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n")
+                    == true)
         }
     }
 
@@ -213,7 +215,8 @@ import Testing
     }
 
     @Test func streamingSeedSignatureVerifies() throws {
-        let r = SignableRequest(method: "PUT", rawPath: "/examplebucket/chunkObject.txt", rawQuery: "", headers: Self.chunkHeaders)
+        let r = SignableRequest(
+            method: "PUT", rawPath: "/examplebucket/chunkObject.txt", rawQuery: "", headers: Self.chunkHeaders)
         let v = try verify(r)
         #expect(v.payload == .streamingSigned(trailer: false))
         #expect(v.chunkSigner?.previous == "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9")
@@ -221,14 +224,17 @@ import Testing
 
     @Test(arguments: [7, 4096, 70000])
     func streamingChunksDecodeAndVerify(piece: Int) async throws {
-        let r = SignableRequest(method: "PUT", rawPath: "/examplebucket/chunkObject.txt", rawQuery: "", headers: Self.chunkHeaders)
+        let r = SignableRequest(
+            method: "PUT", rawPath: "/examplebucket/chunkObject.txt", rawQuery: "", headers: Self.chunkHeaders)
         let v = try verify(r)
-        let out = try await Self.decode(Self.chunkedBody(Self.chunkSignatures), piece: piece, signer: v.chunkSigner, trailer: false)
+        let out = try await Self.decode(
+            Self.chunkedBody(Self.chunkSignatures), piece: piece, signer: v.chunkSigner, trailer: false)
         #expect(out == [UInt8](repeating: UInt8(ascii: "a"), count: 66560))
     }
 
     @Test func corruptedChunkSignatureFails() async throws {
-        let r = SignableRequest(method: "PUT", rawPath: "/examplebucket/chunkObject.txt", rawQuery: "", headers: Self.chunkHeaders)
+        let r = SignableRequest(
+            method: "PUT", rawPath: "/examplebucket/chunkObject.txt", rawQuery: "", headers: Self.chunkHeaders)
         let v = try verify(r)
         var sigs = Self.chunkSignatures
         sigs[1] = String(sigs[1].dropLast()) + "0"
@@ -258,7 +264,8 @@ import Testing
         let trailer =
             "x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n"
         let box = TrailerBox()
-        let out = try await Self.decode(Self.chunkedBody(sigs, trailer: trailer), piece: 5000, signer: signer, trailer: true, box: box)
+        let out = try await Self.decode(
+            Self.chunkedBody(sigs, trailer: trailer), piece: 5000, signer: signer, trailer: true, box: box)
         #expect(out.count == 66560)
         #expect(box.value("x-amz-checksum-crc32c") == "sOO8/Q==")
     }

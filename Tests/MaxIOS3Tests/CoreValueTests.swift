@@ -1,0 +1,61 @@
+import Foundation
+import MaxIOCore
+import Testing
+
+@Suite struct CoreValueTests {
+    @Test(arguments: ["abc", "my-bucket", "my.bucket.name", "a1b", String(repeating: "a", count: 63), "123"])
+    func validBucketNames(_ name: String) { #expect(BucketName.isValid(name)) }
+
+    @Test(arguments: [
+        "ab", String(repeating: "a", count: 64), "MyBucket", "my_bucket", "-abc", "abc-", ".abc", "abc.",
+        "a..b", "a.-b", "a-.b", "192.168.1.1", "xn--abc", "sthree-abc", "abc-s3alias", "abc--ol-s3", "ab c", "é12",
+    ])
+    func invalidBucketNames(_ name: String) { #expect(!BucketName.isValid(name)) }
+
+    @Test func byteRanges() {
+        #expect(ByteRange.parse("bytes=0-9") == .from(0, last: 9))
+        #expect(ByteRange.parse("bytes=10-") == .from(10, last: nil))
+        #expect(ByteRange.parse("bytes=-5") == .suffix(5))
+        #expect(ByteRange.parse("bytes=5-1") == nil)
+        #expect(ByteRange.parse("bytes=0-1,4-5") == nil)
+        #expect(ByteRange.parse("items=0-1") == nil)
+        #expect(ByteRange.parse("bytes=a-b") == nil)
+        #expect(ByteRange.from(0, last: 9).resolve(size: 100) == 0...9)
+        #expect(ByteRange.from(5, last: 1_000_000).resolve(size: 100) == 5...99)
+        #expect(ByteRange.from(100, last: nil).resolve(size: 100) == nil)
+        #expect(ByteRange.suffix(5).resolve(size: 100) == 95...99)
+        #expect(ByteRange.suffix(500).resolve(size: 100) == 0...99)
+        #expect(ByteRange.suffix(0).resolve(size: 100) == nil)
+        #expect(ByteRange.from(0, last: nil).resolve(size: 0) == nil)
+    }
+
+    @Test func dates() {
+        let d = Date(timeIntervalSince1970: 1_445_412_480.123)  // 2015-10-21T07:28:00.123Z
+        #expect(WireDate.http(d) == "Wed, 21 Oct 2015 07:28:00 GMT")
+        #expect(WireDate.iso8601(d) == "2015-10-21T07:28:00.123Z")
+        #expect(WireDate.amz(d) == "20151021T072800Z")
+        #expect(WireDate.parseAmz("20151021T072800Z") == Date(timeIntervalSince1970: 1_445_412_480))
+        #expect(WireDate.parseHTTP("Wed, 21 Oct 2015 07:28:00 GMT") == Date(timeIntervalSince1970: 1_445_412_480))
+        #expect(WireDate.parseHTTP("Wednesday, 21-Oct-15 07:28:00 GMT") == Date(timeIntervalSince1970: 1_445_412_480))
+        #expect(WireDate.parseHTTP("Wed Oct 21 07:28:00 2015") == Date(timeIntervalSince1970: 1_445_412_480))
+        #expect(WireDate.parseHTTP("2015-10-21T07:28:00.000Z") == Date(timeIntervalSince1970: 1_445_412_480))
+        #expect(WireDate.parseHTTP("garbage") == nil)
+        #expect(WireDate.http(Date(timeIntervalSince1970: 0)) == "Thu, 01 Jan 1970 00:00:00 GMT")
+    }
+
+    @Test func percentEncoding() {
+        #expect(PercentEncoding.encode("a b/c+é~", keepSlash: true) == "a%20b/c%2B%C3%A9~")
+        #expect(PercentEncoding.encode("a/b") == "a%2Fb")
+        #expect(PercentEncoding.decode("a%20b%2Fc+") == "a b/c+")
+        #expect(PercentEncoding.decode("a+b", plusAsSpace: true) == "a b")
+        #expect(PercentEncoding.decode("%zz") == nil)
+        #expect(PercentEncoding.decode("%ff") == nil)  // not UTF-8
+        #expect(PercentEncoding.decode("%00") == "\u{0}")
+    }
+
+    @Test func prefixSuccessor() {
+        #expect(bytePrefixSuccessor(Array("a/".utf8)) == Array("a0".utf8))
+        #expect(bytePrefixSuccessor([0x61, 0xff]) == [0x62])
+        #expect(bytePrefixSuccessor([0xff, 0xff]) == nil)
+    }
+}
