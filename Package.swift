@@ -28,9 +28,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
+        .target(name: "CMaxIOChecksum"),
         .target(
             name: "MaxIOCore",
             dependencies: [
+                "CMaxIOChecksum",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -77,6 +79,7 @@ let package = Package(
                 "MaxIOS3",
                 "MaxIOSigV4",
                 "MaxIOStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

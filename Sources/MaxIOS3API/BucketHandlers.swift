@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,7 +10,19 @@ import NIOCore
 
 extension S3API {
     /// Reads a small XML request body (with a limit), after `100 Continue`.
-    func readXMLBody(_ call: S3Call, limit: Int = 1 << 20, required: Bool) async throws -> XMLNode? {
+    /// With `verifyIntegrity`, the body must come with a Content-MD5 or `x-amz-checksum-*` header that
+    /// matches it (as DeleteObjects requires).
+    func readXMLBody(_ call: S3Call, limit: Int = 1 << 20, required: Bool, verifyIntegrity: Bool = false)
+        async throws -> XMLNode?
+    {
+        var checksum: (ChecksumAlgorithm, String)?
+        if verifyIntegrity {
+            let (algorithm, expected) = try requestedChecksum(call, trailers: nil)
+            if let algorithm, let value = expected?() { checksum = (algorithm, value) }
+            if call.header(.contentMD5) == nil && checksum == nil {
+                throw S3Error(.InvalidRequest, "Missing required header for this request: Content-MD5")
+            }
+        }
         if let len = call.header(.contentLength).flatMap(Int.init), len > limit {
             throw S3Error(.MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
         }
@@ -20,6 +33,17 @@ extension S3API {
             buffer = try await body.collect(upTo: limit)
         } catch {
             throw S3Error(.MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
+        }
+        if let md5 = call.header(.contentMD5) {
+            guard let d = Data(base64Encoded: md5), d.count == 16 else { throw S3Error(.InvalidDigest) }
+            guard Array(d) == Array(Insecure.MD5.hash(data: buffer.readableBytesView)) else {
+                throw S3Error(.BadDigest)
+            }
+        }
+        if let (algorithm, value) = checksum {
+            var h = ChecksumHasher(algorithm)
+            buffer.withUnsafeReadableBytes { h.update($0) }
+            guard h.base64() == value else { throw StorageError.checksumMismatch(algorithm) }
         }
         if buffer.readableBytes == 0 {
             if required { throw S3Error(.MissingRequestBodyError) }

@@ -126,27 +126,71 @@ extension S3API {
             // Answer a missing bucket before the client sends the body.
             _ = try await existingBucket(call)
         }
+        let trailers = TrailerBox()
+        let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
         try await call.state.sendContinueIfExpected()
         let req = PutRequest(
             bucket: bucket, key: key, meta: meta, declaredSize: declared, contentMD5: md5,
-            expectedSHA256: expectedSHA, condition: condition)
+            expectedSHA256: expectedSHA, condition: condition, checksum: algorithm, expectedChecksum: expected)
         let record: ObjectRecord
         switch call.auth.payload {
         case .streamingSigned(let trailer):
             let body = AWSChunkedDecoder(
-                base: call.request.body, signer: call.auth.chunkSigner, expectTrailer: trailer, trailers: TrailerBox())
+                base: call.request.body, signer: call.auth.chunkSigner, expectTrailer: trailer, trailers: trailers)
             record = try await objects.put(req, body: body)
         case .streamingUnsignedTrailer:
-            let body = AWSChunkedDecoder(
-                base: call.request.body, signer: nil, expectTrailer: true, trailers: TrailerBox())
+            let body = AWSChunkedDecoder(base: call.request.body, signer: nil, expectTrailer: true, trailers: trailers)
             record = try await objects.put(req, body: body)
         case .signed, .unsigned:
             record = try await objects.put(req, body: call.request.body)
         }
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
+        addChecksumHeaders(&headers, record: record)
         headers[.contentLength] = "0"
         return Response(status: .ok, headers: headers)
+    }
+
+    /// The additional checksum a write asks for: a `x-amz-checksum-*` header with its value, a declared
+    /// trailer (`x-amz-trailer`), or only `x-amz-sdk-checksum-algorithm`.
+    func requestedChecksum(_ call: S3Call, trailers: TrailerBox?) throws -> (
+        ChecksumAlgorithm?, (@Sendable () -> String?)?
+    ) {
+        var found: [(ChecksumAlgorithm, String)] = []
+        for field in call.request.headers {
+            if let a = ChecksumAlgorithm(headerName: field.name.canonicalName) { found.append((a, field.value)) }
+        }
+        if found.count > 1 { throw S3Error(.InvalidRequest, "Expecting a single x-amz-checksum- header") }
+        if let (algorithm, value) = found.first {
+            guard let d = Data(base64Encoded: value), d.count == algorithm.size else {
+                throw S3Error(.InvalidRequest, "Value for \(algorithm.headerName) header is invalid.")
+            }
+            return (algorithm, { value })
+        }
+        if let t = call.header("x-amz-trailer") {
+            guard let algorithm = ChecksumAlgorithm(headerName: t.trimmingCharacters(in: .whitespaces).lowercased()),
+                let trailers
+            else {
+                throw S3Error(.InvalidRequest, "The value specified in the x-amz-trailer header is not supported")
+            }
+            return (algorithm, { trailers.value(algorithm.headerName) })
+        }
+        if let name = call.header("x-amz-sdk-checksum-algorithm") ?? call.header("x-amz-checksum-algorithm") {
+            guard let algorithm = ChecksumAlgorithm(rawValue: name.uppercased()) else {
+                throw S3Error(
+                    .InvalidRequest,
+                    "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"
+                )
+            }
+            return (algorithm, nil)
+        }
+        return (nil, nil)
+    }
+
+    func addChecksumHeaders(_ headers: inout HTTPFields, record: ObjectRecord) {
+        for (name, value) in record.meta.checksums ?? [:] {
+            if let a = ChecksumAlgorithm(rawValue: name), let n = HTTPField.Name(a.headerName) { headers[n] = value }
+        }
     }
 
     // MARK: GetObject / HeadObject
@@ -219,6 +263,9 @@ extension S3API {
                 return Response(status: .partialContent, headers: headers)
             }
             headers[.contentLength] = String(size)
+            if call.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
+                addChecksumHeaders(&headers, record: record)
+            }
             return Response(status: .ok, headers: headers)
         }
         let open = try await objects.open(bucket: bucket, key: key)
@@ -234,6 +281,9 @@ extension S3API {
                 range = resolved
                 status = .partialContent
                 headers[.contentRange] = "bytes \(resolved.lowerBound)-\(resolved.upperBound)/\(size)"
+            }
+            if status == .ok && call.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
+                addChecksumHeaders(&headers, record: open.record)
             }
             let length = size == 0 ? 0 : Int(range.count)
             if length <= S3Limits.smallRead {
@@ -279,7 +329,9 @@ extension S3API {
 
     func deleteObjects(_ call: S3Call) async throws -> Response {
         let bucket = try requireBucket(call)
-        guard let doc = try await readXMLBody(call, limit: 2 << 20, required: true), doc.name == "Delete" else {
+        guard let doc = try await readXMLBody(call, limit: 2 << 20, required: true, verifyIntegrity: true),
+            doc.name == "Delete"
+        else {
             throw S3Error(.MalformedXML)
         }
         let quiet = doc.child("Quiet")?.text.trimmingCharacters(in: .whitespaces).lowercased() == "true"
@@ -377,9 +429,16 @@ extension S3API {
                     meta.storageClass = sc == "STANDARD" ? nil : sc
                 }
             }
+            var algorithm = open.record.meta.checksums?.keys.first.flatMap(ChecksumAlgorithm.init(rawValue:))
+            if let name = call.header("x-amz-checksum-algorithm") {
+                guard let a = ChecksumAlgorithm(rawValue: name.uppercased()) else {
+                    throw S3Error(.InvalidRequest, "Checksum algorithm provided is unsupported.")
+                }
+                algorithm = a
+            }
             let req = PutRequest(
                 bucket: bucket, key: key, meta: meta, declaredSize: open.record.size,
-                condition: try writeCondition(call))
+                condition: try writeCondition(call), checksum: algorithm)
             let record = try await objects.copy(from: open, to: req)
             await open.reader.close()
             var w = XMLWriter()

@@ -62,6 +62,7 @@ package struct S3API: HTTPResponder {
         let expects = request.headers[.expect]?.lowercased() == "100-continue"
         let state = RequestState(expectsContinue: expects, channel: context.channel)
         var resource = request.uri.path
+        var target = S3Target(bucket: nil, key: nil)
         var response: Response
         do {
             let rawPath = request.uri.path
@@ -69,7 +70,7 @@ package struct S3API: HTTPResponder {
             resource = path
             var host = request.head.authority
             if let h = host, let colon = h.lastIndex(of: ":"), !h.hasSuffix("]") { host = String(h[..<colon]) }
-            let target = S3Target.parse(path: path, host: host, domains: config.domains)
+            target = S3Target.parse(path: path, host: host, domains: config.domains)
             if let bucket = target.bucket { resource = "/" + bucket + (target.key.map { "/" + $0 } ?? "") }
             let rawQuery = request.uri.query ?? ""
             let queryItems = SigV4.parseQuery(rawQuery)
@@ -88,7 +89,8 @@ package struct S3API: HTTPResponder {
                 resource: resource)
             response = try await dispatch(call)
         } catch {
-            response = errorResponse(error, resource: resource, requestID: requestID, method: request.method)
+            response = errorResponse(
+                error, resource: resource, target: target, requestID: requestID, method: request.method)
             if state.mustCloseOnError {
                 response.headers[.connection] = "close"
                 context.channel.close(mode: .input, promise: nil)
@@ -179,6 +181,9 @@ package struct S3API: HTTPResponder {
             case .noSuchKey: return S3Error(.NoSuchKey)
             case .preconditionFailed: return S3Error(.PreconditionFailed)
             case .badDigest: return S3Error(.BadDigest)
+            case .checksumMismatch(let algorithm):
+                return S3Error(
+                    .BadDigest, "The \(algorithm.rawValue) you specified did not match the calculated checksum.")
             case .contentSHA256Mismatch: return S3Error(.XAmzContentSHA256Mismatch)
             case .incompleteBody: return S3Error(.IncompleteBody)
             case .entityTooLarge: return S3Error(.EntityTooLarge)
@@ -188,8 +193,13 @@ package struct S3API: HTTPResponder {
             }
         case let e as SignatureError:
             switch e.code {
-            case .authorizationHeaderMalformed: return S3Error(.AuthorizationHeaderMalformed, e.message)
-            case .authorizationQueryParametersError: return S3Error(.AuthorizationQueryParametersError, e.message)
+            case .authorizationHeaderMalformed:
+                return S3Error(
+                    .AuthorizationHeaderMalformed, e.message, extra: e.expectedRegion.map { [("Region", $0)] } ?? [])
+            case .authorizationQueryParametersError:
+                return S3Error(
+                    .AuthorizationQueryParametersError, e.message,
+                    extra: e.expectedRegion.map { [("Region", $0)] } ?? [])
             case .missingSecurityHeader: return S3Error(.InvalidRequest, e.message)
             case .invalidAccessKeyId:
                 return S3Error(.InvalidAccessKeyId, nil, extra: [("AWSAccessKeyId", e.accessKey ?? "")])
@@ -198,6 +208,7 @@ package struct S3API: HTTPResponder {
                 if let a = e.accessKey { extra.append(("AWSAccessKeyId", a)) }
                 if let s = e.stringToSign {
                     extra.append(("StringToSign", s))
+                    if let p = e.signatureProvided { extra.append(("SignatureProvided", p)) }
                     extra.append(("StringToSignBytes", Array(s.utf8).map { Hex.encode([$0]) }.joined(separator: " ")))
                 }
                 if let c = e.canonicalRequest {
@@ -223,9 +234,19 @@ package struct S3API: HTTPResponder {
         }
     }
 
-    func errorResponse(_ error: any Error, resource: String, requestID: String, method: HTTPRequest.Method) -> Response
-    {
-        let e = s3Error(error)
+    func errorResponse(
+        _ error: any Error, resource: String, target: S3Target, requestID: String, method: HTTPRequest.Method
+    ) -> Response {
+        var e = s3Error(error)
+        // Name the missing resource, as AWS does, unless the handler already did.
+        if !e.extra.contains(where: { $0.0 == "Key" || $0.0 == "BucketName" }) {
+            switch e.code {
+            case .NoSuchKey: if let k = target.key { e.extra.append(("Key", k)) }
+            case .NoSuchBucket, .BucketNotEmpty, .BucketAlreadyExists, .BucketAlreadyOwnedByYou:
+                if let b = target.bucket { e.extra.append(("BucketName", b)) }
+            default: break
+            }
+        }
         var headers = HTTPFields()
         for (k, v) in e.headers { if let n = HTTPField.Name(k) { headers[n] = v } }
         let status = HTTPResponse.Status(code: e.code.status)

@@ -94,7 +94,9 @@ package enum SigV2 {
             for: Array(sts.utf8), using: SymmetricKey(data: Array(secret.utf8)))
         let expected = Data(mac).base64EncodedString()
         guard SigV4.constantTimeEquals(expected, parsed.signature) else {
-            throw SignatureError(.signatureDoesNotMatch, nil, stringToSign: sts, accessKey: parsed.accessKey)
+            var e = SignatureError(.signatureDoesNotMatch, nil, stringToSign: sts, accessKey: parsed.accessKey)
+            e.signatureProvided = parsed.signature
+            throw e
         }
         return VerifiedAuth(accessKey: parsed.accessKey, payload: .unsigned, chunkSigner: nil)
     }

@@ -251,10 +251,12 @@ package enum SigV4 {
         guard auth.credential.region == region else {
             let code: SignatureError.Code =
                 auth.presigned ? .authorizationQueryParametersError : .authorizationHeaderMalformed
-            throw SignatureError(
+            var e = SignatureError(
                 code,
                 "The authorization header is malformed; the region '\(auth.credential.region)' is wrong; expecting '\(region)'"
             )
+            e.expectedRegion = region
+            throw e
         }
         let key = signingKey(
             secret: secret, date: auth.credential.date, region: region, service: auth.credential.service)
@@ -288,9 +290,11 @@ package enum SigV4 {
             }
             if first == nil { first = (sts, creq) }
         }
-        throw SignatureError(
+        var e = SignatureError(
             .signatureDoesNotMatch, nil, stringToSign: first?.sts, canonicalRequest: first?.creq,
             accessKey: auth.credential.accessKey)
+        e.signatureProvided = auth.signature
+        throw e
     }
 
     package static func canonicalRequest(

@@ -1,5 +1,7 @@
+import MaxIOCore
+
 /// Why a request's authentication failed. Translated to an S3 error in one place (MaxIOS3API).
-package struct SignatureError: Error, Sendable, Equatable {
+package struct SignatureError: Error, Sendable, Equatable, ClassifiedError {
     package enum Code: Sendable, Equatable {
         case authorizationHeaderMalformed
         case authorizationQueryParametersError
@@ -23,6 +25,9 @@ package struct SignatureError: Error, Sendable, Equatable {
     package var stringToSign: String?
     package var canonicalRequest: String?
     package var accessKey: String?
+    package var signatureProvided: String?
+    /// The region the server expected, for scope errors.
+    package var expectedRegion: String?
 
     package init(
         _ code: Code, _ message: String? = nil, stringToSign: String? = nil, canonicalRequest: String? = nil,

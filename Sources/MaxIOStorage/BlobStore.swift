@@ -13,7 +13,7 @@ import NIOPosix
 /// Object bodies. Blobs are named by internal ids, never by keys.
 package protocol BlobStore: Sendable {
     /// Starts a new blob in a temporary place; nothing is visible until `commit`.
-    func create(hashSHA256: Bool) async throws -> any BlobWriter
+    func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?) async throws -> any BlobWriter
     /// Opens a committed blob for reading; nil if it does not exist (it may have just been retired).
     func open(_ id: String) async throws -> (any BlobReader)?
     /// Removes a committed blob. Open readers keep reading what they opened.
@@ -25,6 +25,8 @@ package struct BlobDigests: Sendable {
     package var size: Int64
     package var md5: [UInt8]
     package var sha256: [UInt8]?
+    /// The additional checksum, when one was requested.
+    package var checksum: ChecksumHasher?
 }
 
 package protocol BlobWriter: AnyObject, Sendable {
@@ -100,7 +102,7 @@ package final class FileBlobStore: BlobStore {
             + String(decoding: u[2..<4], as: UTF8.self) + "/" + id
     }
 
-    package func create(hashSHA256: Bool) async throws -> any BlobWriter {
+    package func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?) async throws -> any BlobWriter {
         let id = randomHexID()
         let tmp = tmpDir + "/" + id
         let fd = try await pool.runIfActive {
@@ -108,7 +110,7 @@ package final class FileBlobStore: BlobStore {
             guard fd >= 0 else { throw StorageError.io("create \(tmp): \(String(cString: strerror(errno)))") }
             return fd
         }
-        return FileBlobWriter(store: self, id: id, tmpPath: tmp, fd: fd, hashSHA256: hashSHA256)
+        return FileBlobWriter(store: self, id: id, tmpPath: tmp, fd: fd, hashSHA256: hashSHA256, checksum: checksum)
     }
 
     package func open(_ id: String) async throws -> (any BlobReader)? {
@@ -160,6 +162,7 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     var fd: Int32
     var md5 = Insecure.MD5()
     var sha256: SHA256?
+    var checksum: ChecksumHasher?
     var pending: [ByteBuffer] = []
     var pendingBytes = 0
     var inFlight: EventLoopFuture<Void>?
@@ -168,7 +171,8 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     var committed = false
     static let flushThreshold = 1 << 20
 
-    init(store: FileBlobStore, id: String, tmpPath: String, fd: Int32, hashSHA256: Bool) {
+    init(store: FileBlobStore, id: String, tmpPath: String, fd: Int32, hashSHA256: Bool, checksum: ChecksumAlgorithm?) {
+        self.checksum = checksum.map(ChecksumHasher.init)
         self.store = store
         self.id = id
         self.tmpPath = tmpPath
@@ -217,6 +221,7 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
             try b.withUnsafeReadableBytes { raw in
                 md5.update(bufferPointer: raw)
                 sha256?.update(bufferPointer: raw)
+                checksum?.update(raw)
                 var off = 0
                 while off < raw.count {
                     let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
@@ -240,7 +245,8 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
             }
         }
         finished = true
-        return BlobDigests(size: size, md5: Array(md5.finalize()), sha256: sha256.map { Array($0.finalize()) })
+        return BlobDigests(
+            size: size, md5: Array(md5.finalize()), sha256: sha256.map { Array($0.finalize()) }, checksum: checksum)
     }
 
     func commit() async throws {

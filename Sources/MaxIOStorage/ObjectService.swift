@@ -15,11 +15,18 @@ package struct PutRequest: Sendable {
     /// The signed payload hash, when the request signed it.
     package var expectedSHA256: [UInt8]?
     package var condition: WriteCondition?
+    /// The additional checksum to compute and store.
+    package var checksum: ChecksumAlgorithm?
+    /// The checksum value the client sent (base64), read once the body has ended (it may come in a trailer).
+    package var expectedChecksum: (@Sendable () -> String?)?
 
     package init(
         bucket: String, key: String, meta: ObjectMeta, declaredSize: Int64?, contentMD5: [UInt8]? = nil,
-        expectedSHA256: [UInt8]? = nil, condition: WriteCondition? = nil
+        expectedSHA256: [UInt8]? = nil, condition: WriteCondition? = nil, checksum: ChecksumAlgorithm? = nil,
+        expectedChecksum: (@Sendable () -> String?)? = nil
     ) {
+        self.checksum = checksum
+        self.expectedChecksum = expectedChecksum
         self.bucket = bucket
         self.key = key
         self.meta = meta
@@ -54,10 +61,10 @@ package struct ObjectService: Sendable {
     package func put<Body: AsyncSequence>(_ req: PutRequest, body: Body, now: Date = Date()) async throws
         -> ObjectRecord where Body.Element == ByteBuffer
     {
-        let writer = try await blobs.create(hashSHA256: req.expectedSHA256 != nil)
+        let writer = try await blobs.create(hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum)
         do {
             var received: Int64 = 0
-            for try await buffer in body {
+            for try await buffer in BodyErrors(base: body) {
                 received += Int64(buffer.readableBytes)
                 if let declared = req.declaredSize, received > declared { throw StorageError.incompleteBody }
                 try await writer.write(buffer)
@@ -66,10 +73,19 @@ package struct ObjectService: Sendable {
             let digests = try await writer.finish()
             if let md5 = req.contentMD5, md5 != digests.md5 { throw StorageError.badDigest }
             if let sha = req.expectedSHA256, sha != digests.sha256 { throw StorageError.contentSHA256Mismatch }
+            var meta = req.meta
+            meta.checksums = nil
+            if let hasher = digests.checksum {
+                let computed = hasher.base64()
+                if let expected = req.expectedChecksum?(), expected != computed {
+                    throw StorageError.checksumMismatch(hasher.algorithm)
+                }
+                meta.checksums = [hasher.algorithm.rawValue: computed]
+            }
             try await writer.commit()
             let record = ObjectRecord(
                 bucket: req.bucket, key: req.key, size: digests.size, etag: Hex.encode(digests.md5),
-                lastModified: now, blobID: writer.id, meta: req.meta)
+                lastModified: now, blobID: writer.id, meta: meta)
             do {
                 let replaced = try await metadata.putObject(record, condition: req.condition)
                 if let replaced { await blobs.delete(replaced.blobID) }
@@ -153,6 +169,31 @@ package struct BlobByteSequence: AsyncSequence, Sendable {
             guard buf.readableBytes > 0 else { throw StorageError.io("blob shorter than its record") }
             offset += Int64(buf.readableBytes)
             return buf
+        }
+    }
+}
+
+/// Passes a request body through, turning transport failures (the client went away mid-body) into
+/// `incompleteBody`; errors that already say what went wrong (signatures, storage) pass unchanged.
+struct BodyErrors<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    let base: Base
+
+    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator()) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+
+        mutating func next() async throws -> ByteBuffer? {
+            do {
+                return try await base.next()
+            } catch let e as StorageError {
+                throw e
+            } catch let e as any ClassifiedError {
+                throw e
+            } catch {
+                throw StorageError.incompleteBody
+            }
         }
     }
 }
