@@ -27,7 +27,7 @@ extension S3API {
             throw S3Error(.MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
         }
         try await call.state.sendContinueIfExpected()
-        var body = call.request.body
+        let body = call.request.body
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)

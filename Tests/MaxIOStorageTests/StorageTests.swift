@@ -167,9 +167,9 @@ struct Buffers: AsyncSequence, Sendable {
         let f = try Fixture()
         try await f.bucket()
         try await f.put("k", "kept")
-        FileManager.default.createFile(atPath: f.dir + "/tmp/leftover", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: f.dir + "/tmp/leftover", contents: Data("x".utf8))
         try FileManager.default.createDirectory(atPath: f.dir + "/blobs/ab/cd", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: f.dir + "/blobs/ab/cd/abcd00", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: f.dir + "/blobs/ab/cd/abcd00", contents: Data("x".utf8))
         #expect(try f.blobs.cleanTemporary() == 1)
         let removed = try f.blobs.collectOrphans(
             referenced: try await f.metadata.referencedBlobIDs(), olderThan: Date().addingTimeInterval(5))
