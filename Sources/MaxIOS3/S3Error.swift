@@ -10,19 +10,26 @@ package enum S3ErrorCode: String, Sendable {
     case MissingSecurityHeader, NoSuchBucket, NoSuchKey, NoSuchUpload, NoSuchVersion, NotImplemented
     case NotModified, PreconditionFailed, RequestTimeTooSkewed, RequestTimeout, ServiceUnavailable
     case SignatureDoesNotMatch, SlowDown, XAmzContentSHA256Mismatch, InvalidEncryptionAlgorithmError
-    case UnexpectedContent, InvalidChunkSizeError, TooManyBuckets, QuotaExceeded
+    case UnexpectedContent, InvalidChunkSizeError, TooManyBuckets, QuotaExceeded, InvalidPartNumber
+    case NoSuchTagSet, NoSuchCORSConfiguration, NoSuchBucketPolicy, ServerSideEncryptionConfigurationNotFoundError
+    case NoSuchLifecycleConfiguration, NoSuchWebsiteConfiguration, ObjectLockConfigurationNotFoundError
+    case ReplicationConfigurationNotFoundError, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError
 
     package var status: Int {
         switch self {
         case .AccessDenied, .InvalidAccessKeyId, .SignatureDoesNotMatch, .RequestTimeTooSkewed, .ExpiredToken,
             .QuotaExceeded:
             return 403
-        case .NoSuchBucket, .NoSuchKey, .NoSuchUpload, .NoSuchVersion: return 404
+        case .NoSuchBucket, .NoSuchKey, .NoSuchUpload, .NoSuchVersion, .NoSuchTagSet, .NoSuchCORSConfiguration,
+            .NoSuchBucketPolicy, .ServerSideEncryptionConfigurationNotFoundError, .NoSuchLifecycleConfiguration,
+            .NoSuchWebsiteConfiguration, .ObjectLockConfigurationNotFoundError, .ReplicationConfigurationNotFoundError,
+            .NoSuchPublicAccessBlockConfiguration, .OwnershipControlsNotFoundError:
+            return 404
         case .MethodNotAllowed: return 405
         case .BucketAlreadyExists, .BucketAlreadyOwnedByYou, .BucketNotEmpty: return 409
         case .MissingContentLength: return 411
         case .PreconditionFailed: return 412
-        case .InvalidRange: return 416
+        case .InvalidRange, .InvalidPartNumber: return 416
         case .InternalError: return 500
         case .NotImplemented: return 501
         case .ServiceUnavailable, .SlowDown: return 503
@@ -96,6 +103,18 @@ package enum S3ErrorCode: String, Sendable {
         case .InvalidChunkSizeError: return "Only the last chunk is allowed to have a size less than 8192 bytes"
         case .TooManyBuckets: return "You have attempted to create more buckets than allowed"
         case .QuotaExceeded: return "The tenant's storage quota would be exceeded by this request."
+        case .InvalidPartNumber: return "The requested partnumber is not satisfiable"
+        case .NoSuchTagSet: return "The TagSet does not exist"
+        case .NoSuchCORSConfiguration: return "The CORS configuration does not exist"
+        case .NoSuchBucketPolicy: return "The bucket policy does not exist"
+        case .ServerSideEncryptionConfigurationNotFoundError:
+            return "The server side encryption configuration was not found"
+        case .NoSuchLifecycleConfiguration: return "The lifecycle configuration does not exist"
+        case .NoSuchWebsiteConfiguration: return "The specified bucket does not have a website configuration"
+        case .ObjectLockConfigurationNotFoundError: return "Object Lock configuration does not exist for this bucket"
+        case .ReplicationConfigurationNotFoundError: return "The replication configuration was not found"
+        case .NoSuchPublicAccessBlockConfiguration: return "The public access block configuration was not found"
+        case .OwnershipControlsNotFoundError: return "The bucket ownership controls were not found"
         }
     }
 }

@@ -38,7 +38,10 @@ package enum S3Operation: String, Sendable, CaseIterable {
     case GetObjectTagging, PutObjectTagging, DeleteObjectTagging, GetObjectTorrent
     case CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload
     case ListParts
-    case RestoreObject, SelectObjectContent
+    case RestoreObject, SelectObjectContent, RenameObject
+    case CreateBucketMetadataConfiguration, GetBucketMetadataConfiguration, DeleteBucketMetadataConfiguration
+    case CreateBucketMetadataTableConfiguration, GetBucketMetadataTableConfiguration
+    case DeleteBucketMetadataTableConfiguration
 
     /// Whether this operation changes state.
     package var isWrite: Bool {

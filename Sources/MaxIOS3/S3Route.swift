@@ -75,6 +75,7 @@ package enum S3Route {
             if has("legal-hold") { return .operation(.PutObjectLegalHold) }
             if has("retention") { return .operation(.PutObjectRetention) }
             if has("tagging") { return .operation(.PutObjectTagging) }
+            if has("renameObject") { return .operation(.RenameObject) }
             if has("partNumber") && has("uploadId") {
                 return .operation(hasCopySource ? .UploadPartCopy : .UploadPart)
             }
@@ -136,7 +137,27 @@ package enum S3Route {
             ("website", .GetBucketWebsite, .PutBucketWebsite, .DeleteBucketWebsite),
         ]
 
+    /// Bucket sub-resources whose create is a POST.
+    private static let postSubresources: [(query: String, post: S3Operation, get: S3Operation, delete: S3Operation)] = [
+        (
+            "metadataConfiguration", .CreateBucketMetadataConfiguration, .GetBucketMetadataConfiguration,
+            .DeleteBucketMetadataConfiguration
+        ),
+        (
+            "metadataTable", .CreateBucketMetadataTableConfiguration, .GetBucketMetadataTableConfiguration,
+            .DeleteBucketMetadataTableConfiguration
+        ),
+    ]
+
     private static func bucket(method: String, has: (String) -> Bool) -> S3RouteResult {
+        for sub in postSubresources where has(sub.query) {
+            switch method {
+            case "POST": return .operation(sub.post)
+            case "GET": return .operation(sub.get)
+            case "DELETE": return .operation(sub.delete)
+            default: return .methodNotAllowed
+            }
+        }
         switch method {
         case "GET", "PUT", "DELETE":
             for sub in bucketSubresources where has(sub.query) {

@@ -113,6 +113,10 @@ extension S3API {
         if let body {
             guard body.name == "CreateBucketConfiguration" else { throw S3Error(.MalformedXML) }
             if let lc = body.child("LocationConstraint")?.text, !lc.isEmpty {
+                // As AWS: us-east-1 is named by an empty constraint, never explicitly.
+                guard lc != "us-east-1" else {
+                    throw S3Error(.InvalidLocationConstraint, "The specified location-constraint is not valid")
+                }
                 guard lc == config.region else {
                     throw S3Error(
                         .IllegalLocationConstraintException,

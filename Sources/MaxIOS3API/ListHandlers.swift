@@ -59,7 +59,8 @@ extension S3API {
         if page.isTruncated, let last = page.lastItem {
             if v2 {
                 w.element("NextContinuationToken", Data(last.utf8).base64EncodedString())
-            } else {
+            } else if delimiter != nil {
+                // As AWS: v1 names the next marker only with a delimiter; otherwise clients use the last key.
                 w.element("NextMarker", enc(last))
             }
         }

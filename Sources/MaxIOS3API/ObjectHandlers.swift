@@ -14,6 +14,8 @@ extension HTTPField.Name {
     static let amzStorageClass = HTTPField.Name("x-amz-storage-class")!
     static let amzCopySource = HTTPField.Name("x-amz-copy-source")!
     static let amzMetadataDirective = HTTPField.Name("x-amz-metadata-directive")!
+    /// Internal marker between `selection` and `finishChecksumHeaders`; never sent.
+    static let amzChecksumModeMarker = HTTPField.Name("x-maxiofs-checksum-mode")!
 }
 
 enum S3Limits {
@@ -173,7 +175,8 @@ extension S3API {
             else {
                 throw S3Error(.InvalidRequest, "The value specified in the x-amz-trailer header is not supported")
             }
-            return (algorithm, { trailers.value(algorithm.headerName) })
+            // A declared trailer that never came compares as "" and fails as BadDigest.
+            return (algorithm, { trailers.value(algorithm.headerName) ?? "" })
         }
         if let name = call.header("x-amz-sdk-checksum-algorithm") ?? call.header("x-amz-checksum-algorithm") {
             guard let algorithm = ChecksumAlgorithm(rawValue: name.uppercased()) else {
@@ -248,6 +251,34 @@ extension S3API {
         return h
     }
 
+    /// What part of an object a GET/HEAD returns: the whole object (200), or a `Range` / `partNumber`
+    /// selection (206 with Content-Range).
+    func selection(_ call: S3Call, size: UInt64, headers: inout HTTPFields) throws -> (
+        status: HTTPResponse.Status, range: ClosedRange<UInt64>?
+    ) {
+        let rangeHeader = call.header(.range)
+        if let part = call.query["partNumber"] {
+            guard let n = Int(part), (1...10000).contains(n) else {
+                throw S3Error(.InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
+            }
+            guard rangeHeader == nil else {
+                throw S3Error(.InvalidRequest, "Cannot specify both Range header and partNumber query parameter")
+            }
+            // An object written in one piece has exactly one part.
+            guard n == 1 else { throw S3Error(.InvalidPartNumber) }
+            guard size > 0 else { return (.ok, nil) }
+            headers[.contentRange] = "bytes 0-\(size - 1)/\(size)"
+            return (.partialContent, 0...(size - 1))
+        }
+        guard let rangeHeader, let range = ByteRange.parse(rangeHeader) else {
+            if call.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" { headers[.amzChecksumModeMarker] = "1" }
+            return (.ok, size == 0 ? nil : 0...(size - 1))
+        }
+        guard let r = range.resolve(size: size) else { throw invalidRange(size, requested: rangeHeader) }
+        headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
+        return (.partialContent, r)
+    }
+
     func getObject(_ call: S3Call, head: Bool) async throws -> Response {
         let (bucket, key) = try requireKey(call)
         try checkVersionID(call)
@@ -255,40 +286,25 @@ extension S3API {
             let record = try await objects.head(bucket: bucket, key: key)
             try evaluateConditionals(call, record: record)
             var headers = objectHeaders(call, record: record)
-            let size = UInt64(record.size)
-            if let rangeHeader = call.header(.range), let range = ByteRange.parse(rangeHeader) {
-                guard let r = range.resolve(size: size) else { throw invalidRange(size) }
-                headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
-                headers[.contentLength] = String(r.count)
-                return Response(status: .partialContent, headers: headers)
-            }
-            headers[.contentLength] = String(size)
-            if call.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
-                addChecksumHeaders(&headers, record: record)
-            }
-            return Response(status: .ok, headers: headers)
+            let (status, range) = try selection(call, size: UInt64(record.size), headers: &headers)
+            finishChecksumHeaders(&headers, record: record)
+            headers[.contentLength] = String(range?.count ?? 0)
+            return Response(status: status, headers: headers)
         }
         let open = try await objects.open(bucket: bucket, key: key)
         let reader = open.reader
         do {
             try evaluateConditionals(call, record: open.record)
             var headers = objectHeaders(call, record: open.record)
-            let size = UInt64(reader.size)
-            var status = HTTPResponse.Status.ok
-            var range: ClosedRange<UInt64> = 0...(size == 0 ? 0 : size - 1)
-            if let rangeHeader = call.header(.range), let r = ByteRange.parse(rangeHeader) {
-                guard let resolved = r.resolve(size: size) else { throw invalidRange(size) }
-                range = resolved
-                status = .partialContent
-                headers[.contentRange] = "bytes \(resolved.lowerBound)-\(resolved.upperBound)/\(size)"
+            let (status, range) = try selection(call, size: UInt64(reader.size), headers: &headers)
+            finishChecksumHeaders(&headers, record: open.record)
+            guard let range else {
+                await reader.close()
+                return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer()))
             }
-            if status == .ok && call.header("x-amz-checksum-mode")?.uppercased() == "ENABLED" {
-                addChecksumHeaders(&headers, record: open.record)
-            }
-            let length = size == 0 ? 0 : Int(range.count)
+            let length = Int(range.count)
             if length <= S3Limits.smallRead {
-                let buffer =
-                    length == 0 ? ByteBuffer() : try await reader.read(offset: Int64(range.lowerBound), length: length)
+                let buffer = try await reader.read(offset: Int64(range.lowerBound), length: length)
                 await reader.close()
                 guard buffer.readableBytes == length else { throw StorageError.io("short read") }
                 return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
@@ -312,9 +328,18 @@ extension S3API {
         }
     }
 
-    func invalidRange(_ size: UInt64) -> S3Error {
+    /// Adds the stored checksum when the client asked for it (`x-amz-checksum-mode: ENABLED`) and the
+    /// whole object is returned.
+    func finishChecksumHeaders(_ headers: inout HTTPFields, record: ObjectRecord) {
+        if headers[.amzChecksumModeMarker] != nil {
+            headers[.amzChecksumModeMarker] = nil
+            addChecksumHeaders(&headers, record: record)
+        }
+    }
+
+    func invalidRange(_ size: UInt64, requested: String) -> S3Error {
         S3Error(
-            .InvalidRange, nil, extra: [("ActualObjectSize", String(size))],
+            .InvalidRange, nil, extra: [("RangeRequested", requested), ("ActualObjectSize", String(size))],
             headers: [("Content-Range", "bytes */\(size)")])
     }
 
@@ -323,7 +348,7 @@ extension S3API {
     func deleteObject(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
         try checkVersionID(call)
-        try await objects.delete(bucket: bucket, key: key)
+        try await objects.delete(bucket: bucket, key: key, ifMatch: call.header(.ifMatch).map { ETagMatch.strip($0) })
         return Response(status: .noContent)
     }
 

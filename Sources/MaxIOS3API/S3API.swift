@@ -79,7 +79,10 @@ package struct S3API: HTTPResponder {
             let route = S3Route.resolve(
                 method: request.method.rawValue, target: target, query: Set(query.keys),
                 hasCopySource: request.headers[HTTPField.Name("x-amz-copy-source")!] != nil)
-            guard case .operation(let operation) = route else { throw S3Error(.MethodNotAllowed) }
+            guard case .operation(let operation) = route else {
+                let kind = target.bucket == nil ? "SERVICE" : target.key == nil ? "BUCKET" : "OBJECT"
+                throw S3Error(.MethodNotAllowed, extra: [("Method", request.method.rawValue), ("ResourceType", kind)])
+            }
 
             let (credential, auth) = try await authenticate(
                 request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
@@ -139,7 +142,34 @@ package struct S3API: HTTPResponder {
 
     // MARK: dispatch
 
+    /// Headers asking for features this server does not have yet. Accepting them silently would store
+    /// data without the protection the client asked for.
+    static let unsupportedHeaders: [(name: String, feature: String)] = [
+        ("x-amz-server-side-encryption", "Server-side encryption"),
+        ("x-amz-server-side-encryption-customer-algorithm", "Server-side encryption with customer keys (SSE-C)"),
+        ("x-amz-server-side-encryption-aws-kms-key-id", "Server-side encryption with KMS keys"),
+        (
+            "x-amz-copy-source-server-side-encryption-customer-algorithm",
+            "Server-side encryption with customer keys (SSE-C)"
+        ),
+        ("x-amz-object-lock-mode", "Object Lock"),
+        ("x-amz-object-lock-retain-until-date", "Object Lock"),
+        ("x-amz-object-lock-legal-hold", "Object Lock"),
+        ("x-amz-tagging", "Object tagging"),
+        ("x-amz-website-redirect-location", "Website redirects"),
+    ]
+
+    func rejectUnsupportedHeaders(_ call: S3Call) throws {
+        for (name, feature) in Self.unsupportedHeaders where call.header(name) != nil {
+            throw S3Error(.NotImplemented, "\(feature) is not implemented by this server yet (header \(name)).")
+        }
+        if call.operation == .CreateBucket, call.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true" {
+            throw S3Error(.NotImplemented, "Object Lock is not implemented by this server yet.")
+        }
+    }
+
     func dispatch(_ call: S3Call) async throws -> Response {
+        try rejectUnsupportedHeaders(call)
         switch call.operation {
         case .ListBuckets: return try await listBuckets(call)
         case .CreateBucket: return try await createBucket(call)
@@ -222,7 +252,9 @@ package struct S3API: HTTPResponder {
             case .contentSHA256Mismatch: return S3Error(.XAmzContentSHA256Mismatch)
             case .invalidContentSHA256: return S3Error(.InvalidArgument, e.message)
             case .unsupportedAlgorithm: return S3Error(.InvalidRequest, e.message)
-            case .accessDenied: return S3Error(.AccessDenied, e.message)
+            case .accessDenied:
+                return S3Error(
+                    .AccessDenied, e.message, extra: e.headersNotSigned.map { [("HeadersNotSigned", $0)] } ?? [])
             case .incompleteBody: return S3Error(.IncompleteBody)
             case .malformedChunk: return S3Error(.IncompleteBody, "The aws-chunked body is malformed.")
             case .missingContentLength: return S3Error(.MissingContentLength)

@@ -172,12 +172,14 @@ package final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
-    package func deleteObject(bucket: String, key: String) async throws -> ObjectRecord? {
+    package func deleteObject(bucket: String, key: String, ifMatch: String?) async throws -> ObjectRecord? {
         try await pool.write { db in
             guard let existing = try self.fetchObject(db, bucket: bucket, key: key) else {
                 try Self.requireBucket(db, bucket)
+                if ifMatch != nil { throw StorageError.noSuchKey }
                 return nil
             }
+            if let ifMatch, ifMatch != "*", ifMatch != existing.etag { throw StorageError.preconditionFailed }
             try db.execute(
                 sql: "DELETE FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, Data(key.utf8)])
             return existing

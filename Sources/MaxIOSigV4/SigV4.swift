@@ -258,6 +258,17 @@ package enum SigV4 {
             e.expectedRegion = region
             throw e
         }
+        // Every x-amz-* header must be signed, so a presigned URL cannot be turned into another request
+        // (e.g. a PutObject into a CopyObject with an added x-amz-copy-source).
+        let signed = Set(auth.signedHeaders)
+        let unsigned = r.headers.map(\.name).filter {
+            $0.hasPrefix("x-amz-") && !signed.contains($0) && !(auth.presigned && $0 == "x-amz-content-sha256")
+        }
+        if !unsigned.isEmpty {
+            var e = SignatureError(.accessDenied, "There were headers present in the request which were not signed")
+            e.headersNotSigned = Array(Set(unsigned)).sorted().joined(separator: ", ")
+            throw e
+        }
         let key = signingKey(
             secret: secret, date: auth.credential.date, region: region, service: auth.credential.service)
         let payloadHash: String =

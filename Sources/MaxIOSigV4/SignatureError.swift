@@ -28,6 +28,8 @@ package struct SignatureError: Error, Sendable, Equatable, ClassifiedError {
     package var signatureProvided: String?
     /// The region the server expected, for scope errors.
     package var expectedRegion: String?
+    /// `x-amz-*` headers present but not covered by the signature.
+    package var headersNotSigned: String?
 
     package init(
         _ code: Code, _ message: String? = nil, stringToSign: String? = nil, canonicalRequest: String? = nil,

@@ -3,6 +3,7 @@ import Foundation
 import MaxIOCore
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -287,6 +288,7 @@ final class FileBlobReader: BlobReader {
     let store: FileBlobStore
     let fd: Int32
     let size: Int64
+    let closed = Atomic<Bool>(false)
 
     init(store: FileBlobStore, fd: Int32, size: Int64) {
         self.store = store
@@ -318,7 +320,10 @@ final class FileBlobReader: BlobReader {
         return buffer
     }
 
+    /// Idempotent: a second close must never close a descriptor number reused by another open.
     func close() async {
-        Glibc.close(fd)
+        if closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+            Glibc.close(fd)
+        }
     }
 }

@@ -15,8 +15,9 @@ package protocol MetadataStore: Sendable {
     /// Makes `object` visible, checking `condition` and the bucket's existence in the same transaction.
     /// Returns the record it replaced, whose blob the caller retires.
     func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> ObjectRecord?
-    /// Returns the removed record, nil if there was none. Throws `noSuchBucket`.
-    func deleteObject(bucket: String, key: String) async throws -> ObjectRecord?
+    /// Returns the removed record, nil if there was none. Throws `noSuchBucket`; with `ifMatch`,
+    /// `noSuchKey` when there is no object and `preconditionFailed` when its ETag differs.
+    func deleteObject(bucket: String, key: String, ifMatch: String?) async throws -> ObjectRecord?
     /// Removes several keys in one transaction; returns the removed records. Throws `noSuchBucket`.
     func deleteObjects(bucket: String, keys: [String]) async throws -> [ObjectRecord]
     /// Throws `noSuchBucket`.

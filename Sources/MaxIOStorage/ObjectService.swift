@@ -119,8 +119,8 @@ package struct ObjectService: Sendable {
         return record
     }
 
-    package func delete(bucket: String, key: String) async throws {
-        if let removed = try await metadata.deleteObject(bucket: bucket, key: key) {
+    package func delete(bucket: String, key: String, ifMatch: String? = nil) async throws {
+        if let removed = try await metadata.deleteObject(bucket: bucket, key: key, ifMatch: ifMatch) {
             await blobs.delete(removed.blobID)
         }
     }

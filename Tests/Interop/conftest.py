@@ -6,8 +6,8 @@ the aws cli, `requests` and raw sockets:
 
     python3 -m pytest Tests/Interop -q
 
-One server serves the whole session (fixture `server`); test_shutdown.py starts its
-own instances. At the end the session server is stopped with SIGTERM and must exit 0
+One server serves the whole session (fixture `server`); test_shutdown.py and
+test_vhost.py (`--domain s3.localtest`) start their own instances. At the end the session server is stopped with SIGTERM and must exit 0
 within 10 s leaving <data-dir>/tmp empty.
 """
 
@@ -158,8 +158,12 @@ def start_server(
     data_dir: Path | None = None,
     log_name: str = "server.log",
     wait: bool = True,
+    extra_args: Iterable[str] = (),
 ) -> ServerProcess:
-    """Start `maxiofs serve` with a data dir under base_dir and wait for /health."""
+    """Start `maxiofs serve` with a data dir under base_dir and wait for /health.
+
+    `extra_args` are appended to the `serve` command line (e.g. ["--domain", "s3.localtest"]).
+    """
     binary = server_binary()
     if not os.path.exists(binary):
         pytest.fail(f"maxiofs binary not found at {binary} (set MAXIOFS_BIN)")
@@ -181,6 +185,7 @@ def start_server(
         f"127.0.0.1:{s3_port}",
         "--console-address",
         f"127.0.0.1:{console_port}",
+        *extra_args,
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

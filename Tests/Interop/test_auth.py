@@ -18,6 +18,7 @@ from conftest import (
     make_client,
     object_exists,
     object_path,
+    quoted_md5,
     raw_request,
     s3_error,
     sign_request,
@@ -60,19 +61,24 @@ def test_presigned_get_with_response_override(s3, obj):
     resp = requests.get(url, timeout=10)
     assert resp.status_code == 200, resp.content
     assert resp.headers.get("Content-Disposition") == "attachment; filename=x.txt"
+    assert resp.content == b"top secret"
 
 
 def test_presigned_put(s3, bucket):
     url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up/loaded"}, ExpiresIn=300)
     resp = requests.put(url, data=b"uploaded via presigned url", timeout=10)
     assert resp.status_code == 200, resp.content
+    assert resp.headers["ETag"] == quoted_md5(b"uploaded via presigned url")
     assert s3.get_object(Bucket=bucket, Key="up/loaded")["Body"].read() == b"uploaded via presigned url"
 
 
 def test_presigned_url_max_expiry_is_accepted(s3, obj):
     bucket, key = obj
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=604800)
-    assert requests.get(url, timeout=10).status_code == 200
+    assert "X-Amz-Expires=604800" in url
+    resp = requests.get(url, timeout=10)
+    assert resp.status_code == 200, resp.content
+    assert resp.content == b"top secret"
 
 
 def test_expired_presigned_url(s3, obj):
@@ -173,9 +179,11 @@ def test_wrong_secret_key(server, s3, obj):
 def test_anonymous_object_access_denied(server, obj, method):
     bucket, key = obj
     resp = raw_request(server, method, object_path(bucket, key), sign=False)
-    assert resp.status_code == 403
     if method == "GET":
         assert_error_response(resp, 403, "AccessDenied")
+    else:
+        assert resp.status_code == 403
+        assert resp.content == b""  # HEAD responses carry no error document
 
 
 def test_anonymous_list_buckets_and_put_denied(server, s3, bucket):
@@ -231,7 +239,8 @@ def test_wrong_region_in_credential_scope(raw, obj):
 
 def test_missing_content_sha256_header(raw, s3, bucket):
     resp = raw("PUT", object_path(bucket, "nosha"), body=b"data", omit_content_sha256=True)
-    assert_error_response(resp, 400, "InvalidRequest")
+    fields = assert_error_response(resp, 400, "InvalidRequest")
+    assert "x-amz-content-sha256" in fields.get("Message", ""), fields
     assert not object_exists(s3, bucket, "nosha")
 
 
@@ -249,6 +258,7 @@ def test_payload_hash_mismatch(raw, s3, bucket):
 def test_unsigned_payload_is_accepted(raw, s3, bucket):
     resp = raw("PUT", object_path(bucket, "unsigned"), body=b"unsigned body", content_sha256="UNSIGNED-PAYLOAD")
     assert resp.status_code == 200, resp.content
+    assert resp.headers["ETag"] == quoted_md5(b"unsigned body")
     assert s3.get_object(Bucket=bucket, Key="unsigned")["Body"].read() == b"unsigned body"
 
 

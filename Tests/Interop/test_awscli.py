@@ -131,10 +131,10 @@ def test_cli_errors(aws):
     missing = unique_name("missing")
     proc = aws("s3", "ls", f"s3://{missing}/", check=False)
     assert proc.returncode != 0
-    assert "NoSuchBucket" in proc.stderr
+    assert "An error occurred (NoSuchBucket) when calling the ListObjectsV2 operation" in proc.stderr, proc.stderr
     proc = aws("s3api", "head-object", "--bucket", missing, "--key", "k", check=False)
     assert proc.returncode != 0
-    assert "404" in proc.stderr
+    assert "An error occurred (404) when calling the HeadObject operation" in proc.stderr, proc.stderr
 
 
 def test_cli_rb_force(aws, s3, cli_bucket, tmp_path):

@@ -68,6 +68,7 @@ def test_exactly_1000_keys_is_accepted(s3, bucket):
         Bucket=bucket, Delete={"Objects": [{"Key": f"k{i}"} for i in range(1000)], "Quiet": True}
     )
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Deleted" not in resp
     assert resp.get("Errors", []) == []
 
 

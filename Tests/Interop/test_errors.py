@@ -45,6 +45,19 @@ def test_wrong_method_on_object(raw, s3, bucket):
     resp = raw("PATCH", object_path(bucket, "obj"), body=b"patch")
     assert_error_response(resp, 405, "MethodNotAllowed")
     assert get_body(s3, bucket, "obj") == b"unchanged"
+    # POST to an object without ?uploads / ?uploadId / ?restore / ?select is not an operation.
+    resp = raw("POST", object_path(bucket, "obj"), body=b"post")
+    assert_error_response(resp, 405, "MethodNotAllowed")
+    assert get_body(s3, bucket, "obj") == b"unchanged"
+
+
+def test_method_not_allowed_names_method_and_resource_type(raw, s3, bucket):
+    # AWS: <Error><Code>MethodNotAllowed</Code>...<Method>POST</Method>
+    #      <ResourceType>OBJECT</ResourceType>...</Error>
+    s3.put_object(Bucket=bucket, Key="obj", Body=b"unchanged")
+    fields = assert_error_response(raw("POST", object_path(bucket, "obj"), body=b"post"), 405, "MethodNotAllowed")
+    assert fields.get("Method") == "POST", fields
+    assert fields.get("ResourceType") == "OBJECT", fields
 
 
 def test_missing_content_length_is_rejected(server, s3, bucket):
@@ -76,11 +89,10 @@ def test_incomplete_body(server, s3, bucket):
             resp = conn.read_response("PUT")
         except socket.timeout:
             pytest.fail("server hung on a request body shorter than its Content-Length")
-        except OSError:  # includes ConnectionError
-            resp = None  # closing the connection is an acceptable answer
-    if resp is not None:
-        assert resp.status == 400, (resp.status, resp.body)
-        assert error_fields(resp.body)["Code"] == "IncompleteBody"
+        except OSError as exc:  # includes ConnectionError
+            pytest.fail(f"server dropped the connection instead of answering 400 IncompleteBody: {exc!r}")
+    assert resp.status == 400, (resp.status, resp.body)
+    assert error_fields(resp.body)["Code"] == "IncompleteBody"
     assert not object_exists(s3, bucket, "truncated")
     _assert_server_alive(s3)
 
@@ -123,8 +135,14 @@ def test_bad_request_line_does_not_break_server(server, s3):
             resp = conn.read_response()
         except socket.timeout:
             pytest.fail("server neither answered nor closed the connection")
-        except OSError:
-            resp = None  # closing is fine
-        if resp is not None:
-            assert resp.status == 400, resp
+        except OSError as exc:
+            pytest.fail(f"server closed the connection without a 400 response: {exc!r}")
+        assert resp.status == 400, resp
+        # The stream cannot be resynchronised: the server must close the connection.
+        try:
+            assert conn.sock.recv(1) == b"", "connection still open after an unparseable request"
+        except ConnectionResetError:
+            pass  # a reset is a close as well
+        except socket.timeout:
+            pytest.fail("connection left open after an unparseable request")
     _assert_server_alive(s3)

@@ -4,7 +4,15 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from conftest import assert_error_response, parse_xml, put_many, s3_error, temporary_bucket, unique_name
+from conftest import (
+    assert_error_response,
+    parse_xml,
+    put_many,
+    s3_error,
+    temporary_bucket,
+    unique_name,
+    utcnow,
+)
 
 MANY = 2500
 
@@ -64,7 +72,7 @@ def test_list_v2_all_keys(s3, tree_bucket):
         assert o["Size"] == 1
         assert o["ETag"] == '"9dd4e461268c8034f5c8564e155c67a6"'  # md5("x")
         assert o["StorageClass"] == "STANDARD"
-        assert o["LastModified"] is not None
+        assert abs((o["LastModified"] - utcnow()).total_seconds()) < 300
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
@@ -121,6 +129,27 @@ def test_max_keys_small(s3, tree_bucket, version):
     assert [o["Key"] for o in resp["Contents"]] == utf8_sorted(keys)[:2]
     assert resp["IsTruncated"] is True
     assert resp["MaxKeys"] == 2
+    if version == "v2":
+        assert resp["KeyCount"] == 2
+        assert resp.get("NextContinuationToken")
+
+
+def test_v1_next_marker_only_with_delimiter(raw, s3, tree_bucket):
+    # ListObjects: "NextMarker ... This element is returned only if you have the delimiter
+    # request parameter specified." Without one, clients continue from the last Key.
+    bucket, keys = tree_bucket
+    resp = raw("GET", f"/{bucket}", query={"max-keys": "2"})
+    assert resp.status_code == 200, resp.content
+    root = parse_xml(resp.content)
+    assert root.findtext("IsTruncated") == "true"
+    assert [c.findtext("Key") for c in root.findall("Contents")] == utf8_sorted(keys)[:2]
+    assert root.find("NextMarker") is None, resp.content
+
+    resp = raw("GET", f"/{bucket}", query={"max-keys": "2", "delimiter": "/"})
+    root = parse_xml(resp.content)
+    assert root.findtext("IsTruncated") == "true"
+    # Entries: photos.txt, then the common prefix photos/ -- the last entry is the NextMarker.
+    assert root.findtext("NextMarker") == "photos/", resp.content
 
 
 def test_fetch_owner_only_when_requested(s3, tree_bucket):

@@ -40,6 +40,7 @@ def test_put_get_head_delete_roundtrip(s3, bucket, size):
     got = s3.get_object(Bucket=bucket, Key="obj")
     assert got["ContentLength"] == size
     assert got["ETag"] == quoted_md5(data)
+    assert got["LastModified"] == head["LastModified"]
     assert got["Body"].read() == data
 
     resp = s3.delete_object(Bucket=bucket, Key="obj")
@@ -127,8 +128,10 @@ def test_storage_class_standard(s3, bucket):
     s3.put_object(Bucket=bucket, Key="std", Body=b"x", StorageClass="STANDARD")
     s3.put_object(Bucket=bucket, Key="std2", Body=b"x")
     for key in ("std", "std2"):
-        # S3 omits x-amz-storage-class on HEAD for STANDARD objects; if sent it must say STANDARD.
-        assert s3.head_object(Bucket=bucket, Key=key).get("StorageClass", "STANDARD") == "STANDARD"
+        # "Amazon S3 returns this header for all objects except for S3 Standard storage class
+        # objects" (HeadObject/GetObject x-amz-storage-class).
+        for resp in (s3.head_object(Bucket=bucket, Key=key), s3.get_object(Bucket=bucket, Key=key)):
+            assert "x-amz-storage-class" not in resp["ResponseMetadata"]["HTTPHeaders"]
     listed = s3.list_objects_v2(Bucket=bucket)["Contents"]
     assert [o["StorageClass"] for o in listed] == ["STANDARD", "STANDARD"]
     listed_v1 = s3.list_objects(Bucket=bucket)["Contents"]
@@ -190,12 +193,15 @@ def test_get_missing_key(s3, bucket):
 
 def test_missing_bucket_object_operations(s3):
     missing = unique_name("missing")
-    with s3_error(404, "NoSuchBucket"):
-        s3.get_object(Bucket=missing, Key="k")
-    with s3_error(404, "NoSuchBucket"):
-        s3.put_object(Bucket=missing, Key="k", Body=b"x")
-    with s3_error(404, "NoSuchBucket"):
-        s3.delete_object(Bucket=missing, Key="k")
+    for call in (
+        lambda: s3.get_object(Bucket=missing, Key="k"),
+        lambda: s3.put_object(Bucket=missing, Key="k", Body=b"x"),
+        lambda: s3.delete_object(Bucket=missing, Key="k"),
+    ):
+        with s3_error(404, "NoSuchBucket") as excinfo:
+            call()
+        # The NoSuchBucket error document names the bucket.
+        assert excinfo.value.response["Error"].get("BucketName") == missing
     with s3_error(404, "404"):
         s3.head_object(Bucket=missing, Key="k")
 
@@ -251,7 +257,8 @@ def test_malformed_content_md5_is_invalid_digest(s3, bucket, digest):
 def test_wrong_crc32_checksum_header_is_bad_digest(s3, bucket):
     data = b"crc checked payload"
     good = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
-    s3.put_object(Bucket=bucket, Key="crc", Body=data, ChecksumCRC32=good)
+    put = s3.put_object(Bucket=bucket, Key="crc", Body=data, ChecksumCRC32=good)
+    assert put.get("ChecksumCRC32") == good  # the verified checksum is echoed back
     bad = base64.b64encode((zlib.crc32(data) ^ 1).to_bytes(4, "big")).decode()
     with s3_error(400, "BadDigest"):
         s3.put_object(Bucket=bucket, Key="crc", Body=b"new data", ChecksumCRC32=bad)
@@ -264,12 +271,17 @@ def test_wrong_crc32_checksum_header_is_bad_digest(s3, bucket):
 def test_if_none_match_star(s3, bucket):
     put = s3.put_object(Bucket=bucket, Key="cond", Body=b"v1", IfNoneMatch="*")
     assert put["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert put["ETag"] == quoted_md5(b"v1")
     with s3_error(412, "PreconditionFailed"):
         s3.put_object(Bucket=bucket, Key="cond", Body=b"v2", IfNoneMatch="*")
     assert get_body(s3, bucket, "cond") == b"v1"
 
 
 def test_if_match_on_put(s3, bucket):
+    # If-Match on a key that does not exist: 404 NoSuchKey, and nothing is created.
+    with s3_error(404, "NoSuchKey"):
+        s3.put_object(Bucket=bucket, Key="cond", Body=b"v0", IfMatch=quoted_md5(b"v0"))
+    assert not object_exists(s3, bucket, "cond")
     etag = s3.put_object(Bucket=bucket, Key="cond", Body=b"v1")["ETag"]
     with s3_error(412, "PreconditionFailed"):
         s3.put_object(Bucket=bucket, Key="cond", Body=b"v2", IfMatch=quoted_md5(b"something else"))

@@ -44,12 +44,23 @@ def test_head_range(s3, obj):
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 206
     assert resp["ContentRange"] == "bytes 0-9/100"
     assert resp["ContentLength"] == 10
+    assert resp["ETag"] == obj["etag"]
 
 
 @pytest.mark.parametrize("range_header", ["bytes=100-", "bytes=100-200", "bytes=500-600"])
 def test_unsatisfiable_range(s3, obj, range_header):
-    with s3_error(416, "InvalidRange"):
+    with s3_error(416, "InvalidRange") as excinfo:
         s3.get_object(Bucket=obj["bucket"], Key="r", Range=range_header)
+    assert excinfo.value.response["Error"].get("ActualObjectSize") == "100"
+
+
+def test_invalid_range_error_names_requested_range(raw, obj):
+    # AWS: <Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message>
+    #      <RangeRequested>bytes=100-</RangeRequested><ActualObjectSize>100</ActualObjectSize>...
+    resp = raw("GET", object_path(obj["bucket"], "r"), headers={"Range": "bytes=100-"})
+    fields = assert_error_response(resp, 416, "InvalidRange")
+    assert fields.get("ActualObjectSize") == "100", fields
+    assert fields.get("RangeRequested") == "bytes=100-", fields
 
 
 def test_range_on_empty_object_is_unsatisfiable(s3, bucket):
@@ -127,6 +138,7 @@ def test_conditional_requests(raw, obj, method, spec, status):
     elif status == 304:
         assert resp.content == b""
         assert resp.headers.get("ETag") == obj["etag"]
+        assert resp.headers.get("Last-Modified") == http_date(obj["last_modified"])
     elif method == "GET":
         assert_error_response(resp, 412, "PreconditionFailed")
     else:

@@ -64,7 +64,10 @@ def test_data_survives_restart(tmp_path):
 def _credentials_work(endpoint, access_key, secret_key):
     try:
         make_client(endpoint, access_key, secret_key).list_buckets()
-    except ClientError:
+    except ClientError as exc:
+        # Only an authentication refusal means "wrong key"; anything else is a failure.
+        got = (exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"].get("Code"))
+        assert got in {(403, "SignatureDoesNotMatch"), (403, "InvalidAccessKeyId")}, exc.response
         return False
     return True
 

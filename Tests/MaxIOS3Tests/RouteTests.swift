@@ -98,3 +98,24 @@ import Testing
         #expect(!S3Operation.HeadBucket.isWrite)
     }
 }
+
+@Suite struct RouteSafetyTests {
+    /// Sub-resources of operations we do not implement must never fall through to a destructive
+    /// plain operation (DeleteBucket, PutObject, CreateBucket).
+    @Test func unknownAWSSubresourcesDoNotFallThrough() {
+        let bucket = S3Target(bucket: "b", key: nil)
+        let object = S3Target(bucket: "b", key: "k")
+        #expect(
+            S3Route.resolve(method: "DELETE", target: bucket, query: ["metadataTable"], hasCopySource: false)
+                == .operation(.DeleteBucketMetadataTableConfiguration))
+        #expect(
+            S3Route.resolve(method: "POST", target: bucket, query: ["metadataConfiguration"], hasCopySource: false)
+                == .operation(.CreateBucketMetadataConfiguration))
+        #expect(
+            S3Route.resolve(method: "PUT", target: object, query: ["renameObject"], hasCopySource: false)
+                == .operation(.RenameObject))
+        #expect(
+            S3Route.resolve(method: "PUT", target: bucket, query: ["metadataTable"], hasCopySource: false)
+                == .methodNotAllowed)
+    }
+}
