@@ -56,9 +56,20 @@ package enum PercentEncoding {
 
     /// Encodes every byte except the RFC 3986 unreserved set (and `/` when `keepSlash`).
     package static func encode(_ string: some StringProtocol, keepSlash: Bool = false) -> String {
+        var s = String(string)
+        return s.withUTF8 { encode($0, keepSlash: keepSlash) }
+    }
+
+    static func encode(_ bytes: UnsafeBufferPointer<UInt8>, keepSlash: Bool) -> String {
+        var plain = true
+        for c in bytes where !(isUnreserved(c) || (keepSlash && c == UInt8(ascii: "/"))) {
+            plain = false
+            break
+        }
+        if plain { return String(decoding: bytes, as: UTF8.self) }
         var out = [UInt8]()
-        out.reserveCapacity(string.utf8.count)
-        for c in string.utf8 {
+        out.reserveCapacity(bytes.count + 16)
+        for c in bytes {
             if isUnreserved(c) || (keepSlash && c == UInt8(ascii: "/")) {
                 out.append(c)
             } else {
@@ -70,28 +81,71 @@ package enum PercentEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Decodes one part of a query string (`%XX`, `+` as space); a part that does not decode is kept as sent.
+    package static func decodeQueryPart(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var plain = true
+        for c in bytes where c == UInt8(ascii: "%") || c == UInt8(ascii: "+") {
+            plain = false
+            break
+        }
+        if plain { return String(decoding: bytes, as: UTF8.self) }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) else {
+                    return String(decoding: bytes, as: UTF8.self)
+                }
+                out.append(h << 4 | l)
+                i += 3
+            } else {
+                out.append(c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self) ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    @inline(__always)
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
     /// Decodes `%XX` escapes (and `+` as space when `plusAsSpace`). Returns nil on a bad escape
     /// or when the result is not UTF-8.
     package static func decode(_ string: some StringProtocol, plusAsSpace: Bool = false) -> String? {
-        let utf8 = string.utf8
-        if !utf8.contains(UInt8(ascii: "%")) && !(plusAsSpace && utf8.contains(UInt8(ascii: "+"))) {
-            return String(string)
-        }
-        var out = [UInt8]()
-        out.reserveCapacity(utf8.count)
-        var it = utf8.makeIterator()
-        while let c = it.next() {
-            if c == UInt8(ascii: "%") {
-                guard let h = it.next(), let l = it.next(),
-                    let bytes = Hex.decode(String(decoding: [h, l], as: UTF8.self))
-                else { return nil }
-                out.append(bytes[0])
-            } else if plusAsSpace && c == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else {
-                out.append(c)
+        var s = String(string)
+        return s.withUTF8 { bytes -> String? in
+            var plain = true
+            for c in bytes where c == UInt8(ascii: "%") || (plusAsSpace && c == UInt8(ascii: "+")) {
+                plain = false
+                break
             }
+            if plain { return String(decoding: bytes, as: UTF8.self) }
+            var out = [UInt8]()
+            out.reserveCapacity(bytes.count)
+            var i = 0
+            while i < bytes.count {
+                let c = bytes[i]
+                if c == UInt8(ascii: "%") {
+                    guard i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) else {
+                        return nil
+                    }
+                    out.append(h << 4 | l)
+                    i += 3
+                } else {
+                    out.append(plusAsSpace && c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
+                    i += 1
+                }
+            }
+            return String(validating: out, as: UTF8.self)
         }
-        return String(validating: out, as: UTF8.self)
     }
 }

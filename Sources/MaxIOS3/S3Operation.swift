@@ -41,7 +41,8 @@ package enum S3Operation: String, Sendable, CaseIterable {
     case RestoreObject, SelectObjectContent, RenameObject
     case CreateBucketMetadataConfiguration, GetBucketMetadataConfiguration, DeleteBucketMetadataConfiguration
     case CreateBucketMetadataTableConfiguration, GetBucketMetadataTableConfiguration
-    case DeleteBucketMetadataTableConfiguration
+    case DeleteBucketMetadataTableConfiguration, UpdateBucketMetadataInventoryTableConfiguration
+    case UpdateBucketMetadataJournalTableConfiguration, GetBucketAbac, PutBucketAbac, UpdateObjectEncryption
 
     /// Whether this operation changes state.
     package var isWrite: Bool {

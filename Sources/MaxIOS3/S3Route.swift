@@ -51,11 +51,37 @@ package enum S3Route {
         guard target.bucket != nil else {
             return method == "GET" ? .operation(.ListBuckets) : .methodNotAllowed
         }
-        if target.key != nil {
-            return object(method: method, has: has, hasCopySource: hasCopySource)
+        let result =
+            target.key != nil
+            ? object(method: method, has: has, hasCopySource: hasCopySource) : bucket(method: method, has: has)
+        // A plain operation (PutObject, DeleteBucket...) is what a request without sub-resource means. A
+        // sub-resource that no route of this method took must never fall through to it: that would turn
+        // an operation we do not know into an overwrite or a delete.
+        if case .operation(let op) = result, let allowed = plainOperations[op],
+            !query.isDisjoint(with: subresources.subtracting(allowed))
+        {
+            return .methodNotAllowed
         }
-        return bucket(method: method, has: has)
+        return result
     }
+
+    /// Query parameters that name a sub-resource or an operation somewhere in the S3 API.
+    static let subresources: Set<String> = [
+        "abac", "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+        "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "list-type", "location", "logging",
+        "metadataConfiguration", "metadataInventoryTable", "metadataJournalTable", "metadataTable", "metrics",
+        "notification", "object-lock", "ownershipControls", "partNumber", "policy", "policyStatus",
+        "publicAccessBlock", "renameObject", "replication", "requestPayment", "restore", "retention", "select",
+        "session", "tagging", "torrent", "uploadId", "uploads", "versioning", "versions", "website",
+    ]
+
+    /// The operations a request resolves to when it names no sub-resource, with the sub-resource-like
+    /// parameters each legitimately takes.
+    static let plainOperations: [S3Operation: Set<String>] = [
+        .GetObject: ["partNumber"], .HeadObject: ["partNumber"], .PutObject: [], .CopyObject: [],
+        .DeleteObject: [], .CreateBucket: [], .DeleteBucket: [], .HeadBucket: [], .ListObjects: [],
+        .ListObjectsV2: ["list-type"], .PostObject: [],
+    ]
 
     private static func object(method: String, has: (String) -> Bool, hasCopySource: Bool) -> S3RouteResult {
         switch method {
@@ -76,6 +102,7 @@ package enum S3Route {
             if has("retention") { return .operation(.PutObjectRetention) }
             if has("tagging") { return .operation(.PutObjectTagging) }
             if has("renameObject") { return .operation(.RenameObject) }
+            if has("encryption") { return .operation(.UpdateObjectEncryption) }
             if has("partNumber") && has("uploadId") {
                 return .operation(hasCopySource ? .UploadPartCopy : .UploadPart)
             }
@@ -149,7 +176,21 @@ package enum S3Route {
         ),
     ]
 
+    /// Bucket sub-resources whose only write is a PUT of an update.
+    private static let updateSubresources: [(query: String, put: S3Operation, get: S3Operation?)] = [
+        ("abac", .PutBucketAbac, .GetBucketAbac),
+        ("metadataInventoryTable", .UpdateBucketMetadataInventoryTableConfiguration, nil),
+        ("metadataJournalTable", .UpdateBucketMetadataJournalTableConfiguration, nil),
+    ]
+
     private static func bucket(method: String, has: (String) -> Bool) -> S3RouteResult {
+        for sub in updateSubresources where has(sub.query) {
+            switch method {
+            case "PUT": return .operation(sub.put)
+            case "GET": return sub.get.map { .operation($0) } ?? .methodNotAllowed
+            default: return .methodNotAllowed
+            }
+        }
         for sub in postSubresources where has(sub.query) {
             switch method {
             case "POST": return .operation(sub.post)

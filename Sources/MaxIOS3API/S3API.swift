@@ -85,6 +85,7 @@ package struct S3API: HTTPResponder {
             }
 
             let (credential, auth) = try await authenticate(
+                queryItems: queryItems,
                 request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
             let call = S3Call(
                 request: request, context: context, state: state, operation: operation, requestID: requestID,
@@ -111,7 +112,9 @@ package struct S3API: HTTPResponder {
 
     // MARK: authentication
 
-    func authenticate(_ request: Request, rawQuery: String, bucketFromHost: String?) async throws -> (
+    func authenticate(
+        queryItems: [(name: String, value: String)], _ request: Request, rawQuery: String, bucketFromHost: String?
+    ) async throws -> (
         Credential, VerifiedAuth
     ) {
         var headers: [(name: String, value: String)] = []
@@ -119,7 +122,8 @@ package struct S3API: HTTPResponder {
         if let authority = request.head.authority { headers.append(("host", authority)) }
         for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
         let signable = SignableRequest(
-            method: request.method.rawValue, rawPath: request.uri.path, rawQuery: rawQuery, headers: headers)
+            method: request.method.rawValue, rawPath: request.uri.path, rawQuery: rawQuery, headers: headers,
+            queryItems: queryItems)
         if SigV4.isAnonymous(signable) {
             throw S3Error(.AccessDenied, "Anonymous access is not allowed; sign the request.")
         }

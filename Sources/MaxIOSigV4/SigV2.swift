@@ -25,7 +25,8 @@ package enum SigV2 {
 
     package static func isV2(_ r: SignableRequest) -> Bool {
         if let a = r.header("authorization") { return a.hasPrefix("AWS ") }
-        return r.queryItems.contains { $0.name == "AWSAccessKeyId" } && r.queryItems.contains { $0.name == "Signature" }
+        return r.rawQuery.contains("AWSAccessKeyId=") && r.queryItems.contains { $0.name == "AWSAccessKeyId" }
+            && r.queryItems.contains { $0.name == "Signature" }
     }
 
     package static func parse(_ r: SignableRequest, now: Date) throws(SignatureError) -> Parsed {

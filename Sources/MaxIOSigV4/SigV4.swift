@@ -11,21 +11,22 @@ package struct SignableRequest: Sendable {
     /// The query string exactly as sent, without `?`.
     package var rawQuery: String
     package var headers: [(name: String, value: String)]
+    /// Query parameters, decoded, in order: parsed once.
+    package let queryItems: [(name: String, value: String)]
 
-    package init(method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)]) {
+    package init(
+        method: String, rawPath: String, rawQuery: String, headers: [(name: String, value: String)],
+        queryItems: [(name: String, value: String)]? = nil
+    ) {
         self.method = method
         self.rawPath = rawPath
         self.rawQuery = rawQuery
         self.headers = headers
+        self.queryItems = queryItems ?? SigV4.parseQuery(rawQuery)
     }
 
     package func header(_ name: String) -> String? {
         headers.first { $0.name == name }?.value
-    }
-
-    /// Query parameters, decoded, in order.
-    package var queryItems: [(name: String, value: String)] {
-        SigV4.parseQuery(rawQuery)
     }
 }
 
@@ -350,18 +351,30 @@ package enum SigV4 {
         return out
     }
 
+    /// Splits a raw query string into decoded (name, value) pairs, in order. A part that does not decode
+    /// (bad escape, not UTF-8) is kept as sent.
     package static func parseQuery(_ raw: String) -> [(name: String, value: String)] {
         guard !raw.isEmpty else { return [] }
-        var items: [(String, String)] = []
-        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
-            if let eq = part.firstIndex(of: "=") {
-                let n = PercentEncoding.decode(part[..<eq], plusAsSpace: true) ?? String(part[..<eq])
-                let v =
-                    PercentEncoding.decode(part[part.index(after: eq)...], plusAsSpace: true)
-                    ?? String(part[part.index(after: eq)...])
-                items.append((n, v))
-            } else {
-                items.append((PercentEncoding.decode(part, plusAsSpace: true) ?? String(part), ""))
+        var items: [(name: String, value: String)] = []
+        var raw = raw
+        raw.withUTF8 { bytes in
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                var eq = -1
+                while end < bytes.count && bytes[end] != UInt8(ascii: "&") {
+                    if eq < 0 && bytes[end] == UInt8(ascii: "=") { eq = end }
+                    end += 1
+                }
+                if end > start {
+                    let nameEnd = eq < 0 ? end : eq
+                    let name = PercentEncoding.decodeQueryPart(UnsafeBufferPointer(rebasing: bytes[start..<nameEnd]))
+                    let value =
+                        eq < 0
+                        ? "" : PercentEncoding.decodeQueryPart(UnsafeBufferPointer(rebasing: bytes[(eq + 1)..<end]))
+                    items.append((name, value))
+                }
+                start = end + 1
             }
         }
         return items

@@ -256,14 +256,21 @@ def make_client(
     endpoint: str,
     access_key: str = ACCESS_KEY,
     secret_key: str = SECRET_KEY,
+    *,
+    signature_version: str | None = "s3v4",
     **config_kwargs,
 ):
-    config = Config(
-        signature_version="s3v4",  # also for presigned URLs (botocore would use SigV2 there)
-        s3={"addressing_style": "path"},
-        retries={"max_attempts": 1},
-        **config_kwargs,
-    )
+    """A path-style boto3 S3 client.
+
+    signature_version "s3v4" applies SigV4 to presigned URLs too; None keeps botocore's
+    default, under which requests are SigV4 but presigned URLs are SigV2. The default
+    retries={"max_attempts": 1} still allows one retry (legacy mode) of errors botocore
+    deems retryable, e.g. 400 BadDigest; pass retries={"total_max_attempts": 1} for none.
+    """
+    if signature_version is not None:
+        config_kwargs["signature_version"] = signature_version
+    config_kwargs.setdefault("retries", {"max_attempts": 1})
+    config = Config(s3={"addressing_style": "path"}, **config_kwargs)
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint,
@@ -277,6 +284,12 @@ def make_client(
 @pytest.fixture(scope="session")
 def s3(server):
     return make_client(server.endpoint, server.access_key, server.secret_key, max_pool_connections=16)
+
+
+@pytest.fixture(scope="session")
+def s3_default_config(server):
+    """A client with botocore's default signature config: its presigned URLs are SigV2."""
+    return make_client(server.endpoint, server.access_key, server.secret_key, signature_version=None)
 
 
 def unique_name(prefix: str = "it") -> str:
@@ -327,6 +340,15 @@ def bucket(s3):
 def bucket2(s3):
     with temporary_bucket(s3, "it2") as name:
         yield name
+
+
+def bucket_exists(client, bucket: str) -> bool:
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 404, exc.response
+        return False
+    return True
 
 
 def object_exists(client, bucket: str, key: str) -> bool:

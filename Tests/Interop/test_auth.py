@@ -1,4 +1,4 @@
-"""SigV4 authentication: header and query (presigned) auth, and their failure modes."""
+"""SigV4 and SigV2 authentication: header and query (presigned) auth, and their failure modes."""
 
 import datetime as dt
 import hashlib
@@ -8,6 +8,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
+from botocore.auth import HmacV1Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 from conftest import (
     ACCESS_KEY,
@@ -260,6 +263,44 @@ def test_unsigned_payload_is_accepted(raw, s3, bucket):
     assert resp.status_code == 200, resp.content
     assert resp.headers["ETag"] == quoted_md5(b"unsigned body")
     assert s3.get_object(Bucket=bucket, Key="unsigned")["Body"].read() == b"unsigned body"
+
+
+# ---------------------------------------------------------------------- SigV2
+
+
+def test_sigv2_presigned_get(s3_default_config, s3, bucket):
+    key = "dir/ä b+c~(1).txt"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"v2 data")
+    url = s3_default_config.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key, "ResponseContentType": "text/x-v2"}, ExpiresIn=300
+    )
+    assert "Signature=" in url and "AWSAccessKeyId=" in url and "X-Amz-Signature=" not in url
+    resp = requests.get(url, timeout=10)
+    assert resp.status_code == 200, resp.content
+    assert resp.content == b"v2 data"
+    assert resp.headers["Content-Type"] == "text/x-v2"
+
+
+def test_sigv2_presigned_get_expired(s3_default_config, obj):
+    bucket, key = obj
+    url = s3_default_config.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=-60)
+    assert "AWSAccessKeyId=" in url
+    fields = assert_error_response(requests.get(url, timeout=10), 403, "AccessDenied")
+    assert fields["Message"] == "Request has expired"
+
+
+@pytest.mark.parametrize("good_secret", [True, False], ids=["right-secret", "wrong-secret"])
+def test_sigv2_header_signed_get(server, obj, good_secret):
+    bucket, key = obj
+    request = AWSRequest(method="GET", url=server.endpoint + object_path(bucket, key))
+    HmacV1Auth(Credentials(server.access_key, server.secret_key if good_secret else "x" * 40)).add_auth(request)
+    assert request.headers["Authorization"].startswith(f"AWS {server.access_key}:")
+    resp = requests.get(request.url, headers=dict(request.headers), timeout=10)
+    if good_secret:
+        assert resp.status_code == 200, resp.content
+        assert resp.content == b"top secret"
+    else:
+        assert_error_response(resp, 403, "SignatureDoesNotMatch")
 
 
 # ---------------------------------------------------------------- request ids

@@ -1,11 +1,11 @@
 """Bucket-level operations: CreateBucket, HeadBucket, GetBucketLocation, DeleteBucket, ListBuckets."""
 
 import pytest
-from botocore.exceptions import ClientError
 
 from conftest import (
     REGION,
     assert_error_response,
+    bucket_exists,
     parse_xml,
     purge_bucket,
     s3_error,
@@ -19,15 +19,6 @@ LOCATION_BODY = (
     '<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
     "<LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>"
 )
-
-
-def bucket_exists(s3, name):
-    try:
-        s3.head_bucket(Bucket=name)
-    except ClientError as exc:
-        assert exc.response["ResponseMetadata"]["HTTPStatusCode"] == 404, exc.response
-        return False
-    return True
 
 
 def test_create_head_delete_bucket(s3):

@@ -334,6 +334,14 @@ def test_unsigned_payload_with_wrong_crc32_trailer(server, s3, bucket):
     assert not object_exists(s3, bucket, "trailer")
 
 
+def test_unsigned_payload_with_declared_but_missing_trailer(server, s3, bucket):
+    # x-amz-trailer promises a checksum; a body that ends without it must not be stored unchecked.
+    put = StreamingPut(server, bucket, "trailer", UNSIGNED_TRAILER, ("x-amz-checksum-crc32",))
+    resp = put.put_unsigned_trailer([random_bytes(64 * KiB), random_bytes(10_000)], {})
+    assert_error_response(resp, 400, "BadDigest")
+    assert not object_exists(s3, bucket, "trailer")
+
+
 def test_signed_payload_with_signed_trailer(server, s3, bucket):
     chunks = three_and_a_bit()
     data = b"".join(chunks)

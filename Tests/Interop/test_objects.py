@@ -11,6 +11,7 @@ import zlib
 import pytest
 
 from conftest import (
+    WRONG_ETAG,
     get_body,
     http_date,
     md5_b64,
@@ -289,6 +290,19 @@ def test_if_match_on_put(s3, bucket):
     put = s3.put_object(Bucket=bucket, Key="cond", Body=b"v2", IfMatch=etag)
     assert put["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert get_body(s3, bucket, "cond") == b"v2"
+
+
+def test_if_match_on_delete(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="cond", Body=b"v1")["ETag"]
+    with s3_error(412, "PreconditionFailed"):
+        s3.delete_object(Bucket=bucket, Key="cond", IfMatch=WRONG_ETAG)
+    assert get_body(s3, bucket, "cond") == b"v1"
+    resp = s3.delete_object(Bucket=bucket, Key="cond", IfMatch=etag)
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert not object_exists(s3, bucket, "cond")
+    # Unlike an unconditional delete (204), If-Match on a missing key is 404 NoSuchKey.
+    with s3_error(404, "NoSuchKey"):
+        s3.delete_object(Bucket=bucket, Key="cond", IfMatch=etag)
 
 
 # ------------------------------------------------------ response header overrides

@@ -1,4 +1,4 @@
-"""Range requests and conditional GET/HEAD (If-Match, If-None-Match, If-(Un)Modified-Since)."""
+"""Range requests, partNumber, and conditional GET/HEAD (If-Match, If-None-Match, If-(Un)Modified-Since)."""
 
 import pytest
 
@@ -84,6 +84,40 @@ def test_accept_ranges_on_full_get_and_head(s3, obj):
     assert "ContentRange" not in get
     head = s3.head_object(Bucket=obj["bucket"], Key="r")
     assert head["AcceptRanges"] == "bytes"
+
+
+# ---------------------------------------------------------------- partNumber
+
+
+def test_part_number_1_of_simple_object(s3, obj):
+    # An object uploaded in one piece is its own part 1: 206 with the whole body.
+    resp = s3.get_object(Bucket=obj["bucket"], Key="r", PartNumber=1)
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert resp["ContentRange"] == "bytes 0-99/100"
+    assert resp["ContentLength"] == 100
+    assert resp["ETag"] == obj["etag"]
+    assert resp["Body"].read() == DATA
+    head = s3.head_object(Bucket=obj["bucket"], Key="r", PartNumber=1)
+    assert head["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert head["ContentRange"] == "bytes 0-99/100"
+    assert head["ContentLength"] == 100
+
+
+@pytest.mark.parametrize(
+    "params, status, code",
+    [
+        ({"PartNumber": 2}, 416, "InvalidPartNumber"),
+        ({"PartNumber": 0}, 400, "InvalidArgument"),
+        ({"PartNumber": 10001}, 400, "InvalidArgument"),
+        ({"PartNumber": 1, "Range": "bytes=0-9"}, 400, "InvalidRequest"),
+    ],
+    ids=["part-2", "part-0", "part-10001", "part-and-range"],
+)
+def test_invalid_part_number(s3, obj, params, status, code):
+    with s3_error(status, code):
+        s3.get_object(Bucket=obj["bucket"], Key="r", **params)
+    with s3_error(status, str(status)):  # HEAD errors carry no body
+        s3.head_object(Bucket=obj["bucket"], Key="r", **params)
 
 
 # --------------------------------------------------------------- conditionals

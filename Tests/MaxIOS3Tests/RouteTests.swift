@@ -119,3 +119,45 @@ import Testing
                 == .methodNotAllowed)
     }
 }
+
+@Suite struct RouteFallThroughTests {
+    /// Known sub-resources on a method that has no operation for them: 405, never the plain operation.
+    @Test(arguments: [
+        ("DELETE", "/b/k", ["acl"]), ("PUT", "/b/k", ["torrent"]), ("PUT", "/b/k", ["partNumber"]),
+        ("PUT", "/b/k", ["uploadId"]), ("DELETE", "/b", ["session"]), ("DELETE", "/b", ["metadataInventoryTable"]),
+        ("PUT", "/b", ["uploads"]), ("GET", "/b/k", ["uploads"]), ("PUT", "/b/k", ["restore"]),
+    ])
+    func noFallThrough(_ method: String, _ path: String, _ query: [String]) {
+        let target = S3Target.parse(path: path, host: nil, domains: [])
+        #expect(
+            S3Route.resolve(method: method, target: target, query: Set(query), hasCopySource: false)
+                == .methodNotAllowed)
+    }
+
+    @Test func unimplementedUpdatesAreNamed() {
+        let bucket = S3Target(bucket: "b", key: nil)
+        #expect(
+            S3Route.resolve(method: "PUT", target: bucket, query: ["abac"], hasCopySource: false)
+                == .operation(.PutBucketAbac))
+        #expect(
+            S3Route.resolve(method: "PUT", target: bucket, query: ["metadataJournalTable"], hasCopySource: false)
+                == .operation(.UpdateBucketMetadataJournalTableConfiguration))
+        #expect(
+            S3Route.resolve(
+                method: "PUT", target: S3Target(bucket: "b", key: "k"), query: ["encryption"], hasCopySource: false)
+                == .operation(.UpdateObjectEncryption))
+        // Ordinary parameters still reach the plain operations.
+        #expect(
+            S3Route.resolve(
+                method: "GET", target: S3Target(bucket: "b", key: "k"),
+                query: ["partNumber", "versionId", "response-content-type"], hasCopySource: false)
+                == .operation(.GetObject))
+        #expect(
+            S3Route.resolve(
+                method: "GET", target: bucket, query: ["list-type", "prefix", "delimiter"], hasCopySource: false)
+                == .operation(.ListObjectsV2))
+        #expect(
+            S3Route.resolve(method: "PUT", target: bucket, query: ["x-id"], hasCopySource: false)
+                == .operation(.CreateBucket))
+    }
+}
