@@ -291,41 +291,50 @@ extension S3API {
             headers[.contentLength] = String(range?.count ?? 0)
             return Response(status: status, headers: headers)
         }
-        let open = try await objects.open(bucket: bucket, key: key)
-        let reader = open.reader
-        do {
-            try evaluateConditionals(call, record: open.record)
-            var headers = objectHeaders(call, record: open.record)
-            let (status, range) = try selection(call, size: UInt64(reader.size), headers: &headers)
-            finishChecksumHeaders(&headers, record: open.record)
-            guard let range else {
+        let object = try await objects.read(bucket: bucket, key: key, wholeUpTo: S3Limits.smallRead)
+        switch object.body {
+        case .bytes(let bytes):
+            try evaluateConditionals(call, record: object.record)
+            var headers = objectHeaders(call, record: object.record)
+            let (status, range) = try selection(call, size: UInt64(bytes.readableBytes), headers: &headers)
+            finishChecksumHeaders(&headers, record: object.record)
+            let body = range.flatMap {
+                bytes.getSlice(at: bytes.readerIndex + Int($0.lowerBound), length: Int($0.count))
+            }
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body ?? ByteBuffer()))
+        case .reader(let reader):
+            do {
+                return try await streamObject(call, record: object.record, reader: reader)
+            } catch {
                 await reader.close()
-                return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer()))
+                throw error
             }
-            let length = Int(range.count)
-            if length <= S3Limits.smallRead {
-                let buffer = try await reader.read(offset: Int64(range.lowerBound), length: length)
-                await reader.close()
-                guard buffer.readableBytes == length else { throw StorageError.io("short read") }
-                return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
-            }
-            let bytes = BlobByteSequence(
-                reader: reader, range: Int64(range.lowerBound)..<Int64(range.upperBound + 1), chunk: 1 << 20)
-            let body = ResponseBody(contentLength: length) { writer in
-                do {
-                    for try await buffer in bytes { try await writer.write(buffer) }
-                    await reader.close()
-                } catch {
-                    await reader.close()
-                    throw error
-                }
-                try await writer.finish(nil)
-            }
-            return Response(status: status, headers: headers, body: body)
-        } catch {
-            await reader.close()
-            throw error
         }
+    }
+
+    /// Answers a GET from an open blob, streaming it in 1 MiB reads; the reader is closed when done.
+    func streamObject(_ call: S3Call, record: ObjectRecord, reader: any BlobReader) async throws -> Response {
+        try evaluateConditionals(call, record: record)
+        var headers = objectHeaders(call, record: record)
+        let (status, range) = try selection(call, size: UInt64(reader.size), headers: &headers)
+        finishChecksumHeaders(&headers, record: record)
+        guard let range else {
+            await reader.close()
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer()))
+        }
+        let bytes = BlobByteSequence(
+            reader: reader, range: Int64(range.lowerBound)..<Int64(range.upperBound + 1), chunk: 1 << 20)
+        let body = ResponseBody(contentLength: Int(range.count)) { writer in
+            do {
+                for try await buffer in bytes { try await writer.write(buffer) }
+                await reader.close()
+            } catch {
+                await reader.close()
+                throw error
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
     }
 
     /// Adds the stored checksum when the client asked for it (`x-amz-checksum-mode: ENABLED`) and the

@@ -4,7 +4,7 @@ import MaxIOCore
 import MaxIOStorage
 
 /// The embedded catalog: SQLite in WAL mode through GRDB. One transaction per call.
-package final class SQLiteMetadataStore: MetadataStore {
+package final class SQLiteMetadataStore: SynchronousMetadataStore {
     let pool: DatabasePool
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
@@ -60,7 +60,7 @@ package final class SQLiteMetadataStore: MetadataStore {
     package func createBucket(_ bucket: BucketRecord) async throws {
         try await pool.write { db in
             if let owner = try String.fetchOne(
-                db, sql: "SELECT owner FROM buckets WHERE name = ?", arguments: [bucket.name])
+                db.cachedStatement(sql: "SELECT owner FROM buckets WHERE name = ?"), arguments: [bucket.name])
             {
                 throw owner == bucket.owner ? StorageError.bucketAlreadyOwnedByYou : StorageError.bucketAlreadyExists
             }
@@ -72,7 +72,8 @@ package final class SQLiteMetadataStore: MetadataStore {
 
     package func bucket(_ name: String) async throws -> BucketRecord? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM buckets WHERE name = ?", arguments: [name]).map(Self.bucketRecord)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM buckets WHERE name = ?"), arguments: [name]).map(
+                Self.bucketRecord)
         }
     }
 
@@ -101,20 +102,27 @@ package final class SQLiteMetadataStore: MetadataStore {
 
     package func deleteBucket(_ name: String) async throws {
         try await pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM buckets WHERE name = ?", arguments: [name]) != nil else {
+            guard
+                try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM buckets WHERE name = ?"), arguments: [name])
+                    != nil
+            else {
                 throw StorageError.noSuchBucket
             }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM objects WHERE bucket = ? LIMIT 1", arguments: [name]) != nil {
+            if try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM objects WHERE bucket = ? LIMIT 1"), arguments: [name]) != nil
+            {
                 throw StorageError.bucketNotEmpty
             }
-            try db.execute(sql: "DELETE FROM buckets WHERE name = ?", arguments: [name])
+            try db.cachedStatement(sql: "DELETE FROM buckets WHERE name = ?").execute(arguments: [name])
         }
     }
 
     // MARK: objects
 
     private static func requireBucket(_ db: Database, _ name: String) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM buckets WHERE name = ?", arguments: [name]) != nil else {
+        guard
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM buckets WHERE name = ?"), arguments: [name]) != nil
+        else {
             throw StorageError.noSuchBucket
         }
     }
@@ -130,60 +138,84 @@ package final class SQLiteMetadataStore: MetadataStore {
 
     private func fetchObject(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
         try Row.fetchOne(
-            db, sql: "SELECT * FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, Data(key.utf8)]
+            db.cachedStatement(sql: "SELECT * FROM objects WHERE bucket = ? AND key = ?"),
+            arguments: [bucket, Data(key.utf8)]
         ).map { try objectRecord($0, bucket: bucket) }
     }
 
     package func object(bucket: String, key: String) async throws -> ObjectRecord? {
-        try await pool.read { db in
-            guard let o = try self.fetchObject(db, bucket: bucket, key: key) else {
-                try Self.requireBucket(db, bucket)
-                return nil
-            }
-            return o
+        try await pool.read { db in try self.object(db, bucket: bucket, key: key) }
+    }
+
+    package func objectSync(bucket: String, key: String) throws -> ObjectRecord? {
+        // One SELECT is atomic by itself: no transaction around it.
+        try pool.unsafeRead { db in try self.object(db, bucket: bucket, key: key) }
+    }
+
+    private func object(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
+        guard let o = try fetchObject(db, bucket: bucket, key: key) else {
+            try Self.requireBucket(db, bucket)
+            return nil
         }
+        return o
     }
 
     package func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> ObjectRecord? {
         let metaText = String(decoding: try encoder.encode(object.meta), as: UTF8.self)
-        return try await pool.write { db in
-            try Self.requireBucket(db, object.bucket)
-            let existing = try self.fetchObject(db, bucket: object.bucket, key: object.key)
-            switch condition {
-            case .ifNoneMatchAny?:
-                if existing != nil { throw StorageError.preconditionFailed }
-            case .ifMatch(let etag)?:
-                guard let existing else { throw StorageError.noSuchKey }
-                if existing.etag != etag { throw StorageError.preconditionFailed }
-            case nil:
-                break
-            }
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    object.bucket, Data(object.key.utf8), object.size, object.etag,
-                    object.lastModified.timeIntervalSince1970, object.meta.storageClass ?? "STANDARD",
-                    object.blobID, metaText,
-                ])
-            return existing
+        return try await pool.write { db in try self.put(db, object, metaText: metaText, condition: condition) }
+    }
+
+    package func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> ObjectRecord? {
+        let metaText = String(decoding: try encoder.encode(object.meta), as: UTF8.self)
+        return try pool.write { db in try self.put(db, object, metaText: metaText, condition: condition) }
+    }
+
+    private func put(_ db: Database, _ object: ObjectRecord, metaText: String, condition: WriteCondition?) throws
+        -> ObjectRecord?
+    {
+        try Self.requireBucket(db, object.bucket)
+        let existing = try fetchObject(db, bucket: object.bucket, key: object.key)
+        switch condition {
+        case .ifNoneMatchAny?:
+            if existing != nil { throw StorageError.preconditionFailed }
+        case .ifMatch(let etag)?:
+            guard let existing else { throw StorageError.noSuchKey }
+            if existing.etag != etag { throw StorageError.preconditionFailed }
+        case nil:
+            break
         }
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                object.bucket, Data(object.key.utf8), object.size, object.etag,
+                object.lastModified.timeIntervalSince1970, object.meta.storageClass ?? "STANDARD",
+                object.blobID, metaText,
+            ])
+        return existing
     }
 
     package func deleteObject(bucket: String, key: String, ifMatch: String?) async throws -> ObjectRecord? {
-        try await pool.write { db in
-            guard let existing = try self.fetchObject(db, bucket: bucket, key: key) else {
-                try Self.requireBucket(db, bucket)
-                if ifMatch != nil { throw StorageError.noSuchKey }
-                return nil
-            }
-            if let ifMatch, ifMatch != "*", ifMatch != existing.etag { throw StorageError.preconditionFailed }
-            try db.execute(
-                sql: "DELETE FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, Data(key.utf8)])
-            return existing
+        try await pool.write { db in try self.delete(db, bucket: bucket, key: key, ifMatch: ifMatch) }
+    }
+
+    package func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> ObjectRecord? {
+        try pool.write { db in try self.delete(db, bucket: bucket, key: key, ifMatch: ifMatch) }
+    }
+
+    private func delete(_ db: Database, bucket: String, key: String, ifMatch: String?) throws -> ObjectRecord? {
+        guard let existing = try fetchObject(db, bucket: bucket, key: key) else {
+            try Self.requireBucket(db, bucket)
+            if ifMatch != nil { throw StorageError.noSuchKey }
+            return nil
         }
+        if let ifMatch, ifMatch != "*", ifMatch != existing.etag { throw StorageError.preconditionFailed }
+        try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(arguments: [
+            bucket, Data(key.utf8),
+        ])
+        return existing
     }
 
     package func deleteObjects(bucket: String, keys: [String]) async throws -> [ObjectRecord] {

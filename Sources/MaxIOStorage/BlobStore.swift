@@ -327,3 +327,91 @@ final class FileBlobReader: BlobReader {
         }
     }
 }
+
+// MARK: synchronous steps, for one-job requests on the embedded backend
+
+extension FileBlobStore {
+    /// Opens a committed blob: its descriptor and size; nil when it does not exist.
+    func openSync(_ id: String) throws -> (fd: Int32, size: Int64)? {
+        let fd = Glibc.open(path(of: id), O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw StorageError.io("open blob: \(String(cString: strerror(errno)))")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            Glibc.close(fd)
+            throw StorageError.io("fstat blob: \(String(cString: strerror(errno)))")
+        }
+        return (fd, Int64(st.st_size))
+    }
+
+    func preadSync(fd: Int32, offset: Int64, length: Int) throws -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: length)
+        _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { ptr in
+            var total = 0
+            while total < length {
+                let r = pread(fd, ptr.baseAddress! + total, length - total, off_t(offset) + off_t(total))
+                if r < 0 {
+                    if errno == EINTR { continue }
+                    throw StorageError.io("read: \(String(cString: strerror(errno)))")
+                }
+                if r == 0 { break }
+                total += r
+            }
+            return total
+        }
+        return buffer
+    }
+
+    /// Writes a whole body as a new blob in one step: temporary file, hashes, `validate` (which may
+    /// throw to refuse it), fsync in durable mode, rename into place. Nothing is left behind on failure.
+    func writeWholeSync(
+        _ body: ByteBuffer, hashSHA256: Bool, checksum: ChecksumAlgorithm?, validate: (BlobDigests) throws -> Void
+    ) throws -> (id: String, digests: BlobDigests) {
+        let id = randomHexID()
+        let tmp = tmpDir + "/" + id
+        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StorageError.io("create \(tmp): \(String(cString: strerror(errno)))") }
+        var closed = false
+        var renamed = false
+        defer {
+            if !closed { Glibc.close(fd) }
+            if !renamed { unlink(tmp) }
+        }
+        var md5 = Insecure.MD5()
+        var sha = hashSHA256 ? SHA256() : nil
+        var sum = checksum.map(ChecksumHasher.init)
+        try body.withUnsafeReadableBytes { raw in
+            md5.update(bufferPointer: raw)
+            sha?.update(bufferPointer: raw)
+            sum?.update(raw)
+            var off = 0
+            while off < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StorageError.io("write: \(String(cString: strerror(errno)))")
+                }
+                off += n
+            }
+        }
+        let digests = BlobDigests(
+            size: Int64(body.readableBytes), md5: Array(md5.finalize()), sha256: sha.map { Array($0.finalize()) },
+            checksum: sum)
+        try validate(digests)
+        if durable && fsync(fd) != 0 { throw StorageError.io("fsync: \(String(cString: strerror(errno)))") }
+        Glibc.close(fd)
+        closed = true
+        ensureDirectory(for: id)
+        guard rename(tmp, path(of: id)) == 0 else {
+            throw StorageError.io("rename: \(String(cString: strerror(errno)))")
+        }
+        renamed = true
+        return (id, digests)
+    }
+
+    func unlinkSync(_ id: String) {
+        unlink(path(of: id))
+    }
+}

@@ -25,3 +25,12 @@ package protocol MetadataStore: Sendable {
     /// Every blob id the catalog references (for garbage collection of orphans).
     func referencedBlobIDs() async throws -> Set<String>
 }
+
+/// A catalog that can answer on the calling thread (an embedded database). `ObjectService` uses it to do
+/// one request's metadata and file work in a single thread-pool job instead of a hop for each step
+/// (see docs/adr/0003). Same semantics as the async methods of `MetadataStore`.
+package protocol SynchronousMetadataStore: MetadataStore {
+    func objectSync(bucket: String, key: String) throws -> ObjectRecord?
+    func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> ObjectRecord?
+    func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> ObjectRecord?
+}

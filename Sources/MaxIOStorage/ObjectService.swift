@@ -2,6 +2,11 @@ import Foundation
 import Logging
 import MaxIOCore
 import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What a PutObject (or a copy) writes, besides its body.
 package struct PutRequest: Sendable {
@@ -37,6 +42,16 @@ package struct PutRequest: Sendable {
     }
 }
 
+/// An object read: its record, and its bytes either in memory or open for streaming.
+package struct ReadObject: Sendable {
+    package enum Body: Sendable {
+        case bytes(ByteBuffer)
+        case reader(any BlobReader)
+    }
+    package var record: ObjectRecord
+    package var body: Body
+}
+
 /// An object opened for reading: its record and its bytes.
 package struct OpenObject: Sendable {
     package var record: ObjectRecord
@@ -48,11 +63,37 @@ package struct ObjectService: Sendable {
     package let metadata: any MetadataStore
     package let blobs: any BlobStore
     let logger: Logger
+    /// The embedded backend (synchronous catalog and file blobs): small requests run as one job on the
+    /// blob store's thread pool instead of a hop per step.
+    let embedded: (catalog: any SynchronousMetadataStore, files: FileBlobStore)?
+    /// Bodies up to this size are written in one job; objects up to `wholeReadLimit` are read in one.
+    package static let wholeWriteLimit: Int64 = 1 << 20
 
     package init(metadata: any MetadataStore, blobs: any BlobStore, logger: Logger) {
         self.metadata = metadata
         self.blobs = blobs
         self.logger = logger
+        if let catalog = metadata as? any SynchronousMetadataStore, let files = blobs as? FileBlobStore {
+            embedded = (catalog, files)
+        } else {
+            embedded = nil
+        }
+    }
+
+    /// Checks a finished blob against what the request declared; returns the metadata to store.
+    static func validate(_ digests: BlobDigests, _ req: PutRequest) throws -> ObjectMeta {
+        if let md5 = req.contentMD5, md5 != digests.md5 { throw StorageError.badDigest }
+        if let sha = req.expectedSHA256, sha != digests.sha256 { throw StorageError.contentSHA256Mismatch }
+        var meta = req.meta
+        meta.checksums = nil
+        if let hasher = digests.checksum {
+            let computed = hasher.base64()
+            if let expected = req.expectedChecksum?(), expected != computed {
+                throw StorageError.checksumMismatch(hasher.algorithm)
+            }
+            meta.checksums = [hasher.algorithm.rawValue: computed]
+        }
+        return meta
     }
 
     /// Streams `body` into a new blob, checks its digests and size, then makes it visible in one
@@ -61,6 +102,9 @@ package struct ObjectService: Sendable {
     package func put<Body: AsyncSequence>(_ req: PutRequest, body: Body, now: Date = Date()) async throws
         -> ObjectRecord where Body.Element == ByteBuffer
     {
+        if let embedded, let declared = req.declaredSize, declared <= Self.wholeWriteLimit {
+            return try await putWhole(req, body: body, declared: Int(declared), embedded: embedded, now: now)
+        }
         let writer = try await blobs.create(hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum)
         do {
             var received: Int64 = 0
@@ -71,17 +115,7 @@ package struct ObjectService: Sendable {
             }
             if let declared = req.declaredSize, received != declared { throw StorageError.incompleteBody }
             let digests = try await writer.finish()
-            if let md5 = req.contentMD5, md5 != digests.md5 { throw StorageError.badDigest }
-            if let sha = req.expectedSHA256, sha != digests.sha256 { throw StorageError.contentSHA256Mismatch }
-            var meta = req.meta
-            meta.checksums = nil
-            if let hasher = digests.checksum {
-                let computed = hasher.base64()
-                if let expected = req.expectedChecksum?(), expected != computed {
-                    throw StorageError.checksumMismatch(hasher.algorithm)
-                }
-                meta.checksums = [hasher.algorithm.rawValue: computed]
-            }
+            let meta = try Self.validate(digests, req)
             try await writer.commit()
             let record = ObjectRecord(
                 bucket: req.bucket, key: req.key, size: digests.size, etag: Hex.encode(digests.md5),
@@ -97,6 +131,73 @@ package struct ObjectService: Sendable {
         } catch {
             await writer.abort()
             throw error
+        }
+    }
+
+    /// A small body: gathered in memory (at most `wholeWriteLimit` bytes, as declared), then written,
+    /// checked, committed and made visible in one thread-pool job.
+    func putWhole<Body: AsyncSequence>(
+        _ req: PutRequest, body: Body, declared: Int,
+        embedded: (catalog: any SynchronousMetadataStore, files: FileBlobStore),
+        now: Date
+    ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
+        var whole = ByteBuffer()
+        var received = 0
+        for try await buffer in BodyErrors(base: body) {
+            received += buffer.readableBytes
+            if received > declared { throw StorageError.incompleteBody }
+            if whole.readableBytes == 0 && whole.capacity == 0 {
+                whole = buffer
+            } else {
+                var b = buffer
+                whole.writeBuffer(&b)
+            }
+        }
+        if received != declared { throw StorageError.incompleteBody }
+        let body = whole
+        return try await embedded.files.pool.runIfActive {
+            var meta = req.meta
+            let (id, digests) = try embedded.files.writeWholeSync(
+                body, hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum
+            ) { digests in meta = try Self.validate(digests, req) }
+            let record = ObjectRecord(
+                bucket: req.bucket, key: req.key, size: digests.size, etag: Hex.encode(digests.md5),
+                lastModified: now, blobID: id, meta: meta)
+            let replaced: ObjectRecord?
+            do {
+                replaced = try embedded.catalog.putObjectSync(record, condition: req.condition)
+            } catch {
+                embedded.files.unlinkSync(id)
+                throw error
+            }
+            if let replaced { embedded.files.unlinkSync(replaced.blobID) }
+            return record
+        }
+    }
+
+    /// Looks up an object and reads it whole when it is at most `wholeUpTo` bytes, in one job on the
+    /// embedded backend; otherwise opens it for streaming.
+    package func read(bucket: String, key: String, wholeUpTo limit: Int) async throws -> ReadObject {
+        guard let embedded else {
+            let o = try await open(bucket: bucket, key: key)
+            return ReadObject(record: o.record, body: .reader(o.reader))
+        }
+        let files = embedded.files
+        return try await files.pool.runIfActive {
+            for _ in 0..<5 {
+                guard let record = try embedded.catalog.objectSync(bucket: bucket, key: key) else {
+                    throw StorageError.noSuchKey
+                }
+                guard let (fd, size) = try files.openSync(record.blobID) else { continue }
+                if size > limit {
+                    return ReadObject(record: record, body: .reader(FileBlobReader(store: files, fd: fd, size: size)))
+                }
+                defer { Glibc.close(fd) }
+                let bytes = try files.preadSync(fd: fd, offset: 0, length: Int(size))
+                guard bytes.readableBytes == Int(size) else { throw StorageError.io("short read") }
+                return ReadObject(record: record, body: .bytes(bytes))
+            }
+            throw StorageError.io("object \(bucket)/\(key): blob missing after retries")
         }
     }
 
@@ -120,6 +221,14 @@ package struct ObjectService: Sendable {
     }
 
     package func delete(bucket: String, key: String, ifMatch: String? = nil) async throws {
+        if let embedded {
+            try await embedded.files.pool.runIfActive {
+                if let removed = try embedded.catalog.deleteObjectSync(bucket: bucket, key: key, ifMatch: ifMatch) {
+                    embedded.files.unlinkSync(removed.blobID)
+                }
+            }
+            return
+        }
         if let removed = try await metadata.deleteObject(bucket: bucket, key: key, ifMatch: ifMatch) {
             await blobs.delete(removed.blobID)
         }
