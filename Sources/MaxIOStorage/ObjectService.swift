@@ -216,7 +216,15 @@ package struct ObjectService: Sendable {
     }
 
     package func head(bucket: String, key: String) async throws -> ObjectRecord {
-        guard let record = try await metadata.object(bucket: bucket, key: key) else { throw StorageError.noSuchKey }
+        let found: ObjectRecord?
+        if let embedded {
+            found = try await embedded.files.pool.runIfActive {
+                try embedded.catalog.objectSync(bucket: bucket, key: key)
+            }
+        } else {
+            found = try await metadata.object(bucket: bucket, key: key)
+        }
+        guard let record = found else { throw StorageError.noSuchKey }
         return record
     }
 
