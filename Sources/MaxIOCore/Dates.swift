@@ -99,7 +99,7 @@ package enum WireDate {
 
     /// Parses the HTTP date forms: RFC 1123, RFC 850 and asctime; also ISO 8601.
     package static func parseHTTP(_ s: some StringProtocol) -> Date? {
-        let str = s.trimmingCharacters(in: .whitespaces)
+        let str = s.trimmingSpaces()
         if let d = parseAmz(str) { return d }
         let tokens = str.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "-" }).map(String.init)
         func month(_ t: String) -> Int? {

@@ -149,3 +149,18 @@ package enum PercentEncoding {
         }
     }
 }
+
+extension StringProtocol {
+    /// The string without leading and trailing spaces and tabs (stdlib only: no Foundation bridging on
+    /// the request path).
+    package func trimmingSpaces() -> String {
+        var s = String(self)
+        return s.withUTF8 { u -> String in
+            var start = 0
+            var end = u.count
+            while start < end, u[start] == 32 || u[start] == 9 { start += 1 }
+            while end > start, u[end - 1] == 32 || u[end - 1] == 9 { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[start..<end]), as: UTF8.self)
+        }
+    }
+}

@@ -45,7 +45,7 @@ extension S3API {
         meta.cacheControl = call.header(.cacheControl)
         meta.contentDisposition = call.header(.contentDisposition)
         if let enc = call.header(.contentEncoding) {
-            let parts = enc.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = enc.split(separator: ",").map { $0.trimmingSpaces() }
                 .filter { $0.lowercased() != "aws-chunked" && !$0.isEmpty }
             meta.contentEncoding = parts.isEmpty ? nil : parts.joined(separator: ",")
         }
@@ -75,7 +75,7 @@ extension S3API {
 
     func writeCondition(_ call: S3Call) throws -> WriteCondition? {
         if let inm = call.header(.ifNoneMatch) {
-            guard inm.trimmingCharacters(in: .whitespaces) == "*" else {
+            guard inm.trimmingSpaces() == "*" else {
                 throw S3Error(.NotImplemented, "If-None-Match on writes supports only '*'.")
             }
             return .ifNoneMatchAny
@@ -170,7 +170,7 @@ extension S3API {
             return (algorithm, { value })
         }
         if let t = call.header("x-amz-trailer") {
-            guard let algorithm = ChecksumAlgorithm(headerName: t.trimmingCharacters(in: .whitespaces).lowercased()),
+            guard let algorithm = ChecksumAlgorithm(headerName: t.trimmingSpaces().lowercased()),
                 let trailers
             else {
                 throw S3Error(.InvalidRequest, "The value specified in the x-amz-trailer header is not supported")
@@ -368,7 +368,7 @@ extension S3API {
         else {
             throw S3Error(.MalformedXML)
         }
-        let quiet = doc.child("Quiet")?.text.trimmingCharacters(in: .whitespaces).lowercased() == "true"
+        let quiet = doc.child("Quiet")?.text.trimmingSpaces().lowercased() == "true"
         let entries = doc.all("Object")
         guard !entries.isEmpty, entries.count <= 1000 else { throw S3Error(.MalformedXML) }
         var valid: [String] = []
@@ -515,7 +515,7 @@ extension S3API {
 /// ETag comparison for conditional headers: lists, `*`, quotes and weak prefixes.
 enum ETagMatch {
     static func strip(_ s: some StringProtocol) -> String {
-        var t = s.trimmingCharacters(in: .whitespaces)
+        var t = s.trimmingSpaces()
         if t.hasPrefix("W/") { t = String(t.dropFirst(2)) }
         if t.hasPrefix("\"") && t.hasSuffix("\"") && t.count >= 2 { t = String(t.dropFirst().dropLast()) }
         return t

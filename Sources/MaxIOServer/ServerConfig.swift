@@ -1,4 +1,5 @@
 import Foundation
+import MaxIOCore
 
 package enum MaxIOVersion {
     package static let string = "0.1.0"
@@ -65,7 +66,7 @@ package struct ServerConfig: Sendable {
         }
         if let v = env["MAXIOFS_REGION"], !v.isEmpty { region = v }
         if let v = env["MAXIOFS_DOMAIN"], !v.isEmpty {
-            domains = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            domains = v.split(separator: ",").map { $0.trimmingSpaces().lowercased() }
         }
         if let v = env["MAXIOFS_FSYNC"], !v.isEmpty {
             switch v.lowercased() {

@@ -97,7 +97,7 @@ where Base.Element == ByteBuffer {
                     let l = try await line()
                     let parts = l.split(separator: ";", maxSplits: 1)
                     guard let sizeText = parts.first,
-                        let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16),
+                        let size = Int(sizeText.trimmingSpaces(), radix: 16),
                         size >= 0
                     else { throw SignatureError(.malformedChunk) }
                     var sig: String?
@@ -142,8 +142,8 @@ where Base.Element == ByteBuffer {
                         return nil
                     }
                     guard let colon = l.firstIndex(of: ":") else { throw SignatureError(.malformedChunk) }
-                    let name = l[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                    let value = l[l.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    let name = l[..<colon].trimmingSpaces().lowercased()
+                    let value = l[l.index(after: colon)...].trimmingSpaces()
                     collectedTrailers.append((name, value))
                 }
             }

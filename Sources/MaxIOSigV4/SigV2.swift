@@ -25,8 +25,7 @@ package enum SigV2 {
 
     package static func isV2(_ r: SignableRequest) -> Bool {
         if let a = r.header("authorization") { return a.hasPrefix("AWS ") }
-        return r.rawQuery.contains("AWSAccessKeyId=") && r.queryItems.contains { $0.name == "AWSAccessKeyId" }
-            && r.queryItems.contains { $0.name == "Signature" }
+        return r.queryItems.contains { $0.name == "AWSAccessKeyId" } && r.queryItems.contains { $0.name == "Signature" }
     }
 
     package static func parse(_ r: SignableRequest, now: Date) throws(SignatureError) -> Parsed {
@@ -72,7 +71,7 @@ package enum SigV2 {
         }
         var amz: [String: [String]] = [:]
         for h in r.headers where h.name.hasPrefix("x-amz-") {
-            amz[h.name, default: []].append(h.value.trimmingCharacters(in: .whitespaces))
+            amz[h.name, default: []].append(h.value.trimmingSpaces())
         }
         let amzLines = amz.keys.sorted().map { "\($0):\(amz[$0]!.joined(separator: ","))\n" }.joined()
         var resource = ""

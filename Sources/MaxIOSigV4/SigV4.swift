@@ -75,8 +75,10 @@ package enum SigV4 {
 
     /// Whether the request carries any authentication at all.
     package static func isAnonymous(_ r: SignableRequest) -> Bool {
-        r.header("authorization") == nil && !r.rawQuery.contains("X-Amz-Signature")
-            && !r.rawQuery.contains("X-Amz-Credential") && !r.rawQuery.contains("Signature=")
+        r.header("authorization") == nil
+            && !r.queryItems.contains {
+                $0.name == "X-Amz-Signature" || $0.name == "X-Amz-Credential" || $0.name == "Signature"
+            }
     }
 
     /// Parses the Authorization header or the presigned query of a request.
@@ -153,7 +155,7 @@ package enum SigV4 {
         var signedHeaders: String?
         var signature: String?
         for part in auth.dropFirst(algorithm.count + 1).split(separator: ",") {
-            let kv = part.trimmingCharacters(in: .whitespaces)
+            let kv = part.trimmingSpaces()
             guard let eq = kv.firstIndex(of: "=") else { continue }
             let k = kv[..<eq]
             let v = String(kv[kv.index(after: eq)...])
@@ -339,7 +341,7 @@ package enum SigV4 {
     private static func trimAll(_ s: String) -> String {
         var out = ""
         var space = false
-        for ch in s.trimmingCharacters(in: .whitespaces) {
+        for ch in s.trimmingSpaces() {
             if ch == " " || ch == "\t" {
                 space = true
             } else {

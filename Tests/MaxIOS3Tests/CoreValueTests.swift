@@ -53,6 +53,13 @@ import Testing
         #expect(PercentEncoding.decode("%00") == "\u{0}")
     }
 
+    @Test func trimming() {
+        #expect("  a b\t".trimmingSpaces() == "a b")
+        #expect("\t \t".trimmingSpaces() == "")
+        #expect("é ".trimmingSpaces() == "é")
+        #expect("x"[...].trimmingSpaces() == "x")
+    }
+
     @Test func prefixSuccessor() {
         #expect(bytePrefixSuccessor(Array("a/".utf8)) == Array("a0".utf8))
         #expect(bytePrefixSuccessor([0x61, 0xff]) == [0x62])
