@@ -5,7 +5,8 @@
 #   bench/run.sh [small|large|all]     default: all
 #
 # Environment: MAXIOFS_FSYNC (default false: the peers do not fsync either; say which mode you report),
-# BENCH_REPS (3), BENCH_DUR (5), SHARED_BENCH (path to the shared harness).
+# BENCH_REPS (3), BENCH_DUR (5), BENCH_TESTS (overrides the test list of the chosen set),
+# SHARED_BENCH (path to the shared harness).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HARNESS=${SHARED_BENCH:-$(cd .. && pwd)/shared/bench}
@@ -40,9 +41,9 @@ echo "ours: fsync=$fsync pid=$pid log=$run_dir/server.log"
 
 common=(--ours-endpoint "http://127.0.0.1:$port" --ours-key "$ak" --ours-secret "$sk" --ours-pid "$pid" --reps "$reps")
 if [ "$which" = small ] || [ "$which" = all ]; then
-    "$HARNESS/bench.py" "${common[@]}" --tests get4k,put4k,head4k,list1k,delete4k --conc 8 --dur "$dur"
+    "$HARNESS/bench.py" "${common[@]}" --tests "${BENCH_TESTS:-get4k,put4k,head4k,list1k,delete4k}" --conc 8 --dur "$dur"
 fi
 if [ "$which" = large ] || [ "$which" = all ]; then
-    "$HARNESS/bench.py" "${common[@]}" --tests get64m,put64m --conc 1 --dur $((dur + 3))
+    "$HARNESS/bench.py" "${common[@]}" --tests "${BENCH_TESTS:-get64m,put64m}" --conc 1 --dur $((dur + 3))
 fi
 echo "peak/idle RSS of ours: see the RSS column; idle: $(ps -o rss= -p "$pid") KiB after the runs"

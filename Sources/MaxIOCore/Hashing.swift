@@ -20,8 +20,14 @@ package enum Digest {
     package static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 }
 
-/// A random identifier made of lower-case hex: 128 bits by default.
+/// A random identifier made of lower-case hex: 128 bits by default, from the system's secure
+/// generator, eight bytes per draw.
 package func randomHexID(bytes: Int = 16) -> String {
     var g = SystemRandomNumberGenerator()
-    return Hex.encode((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &g) })
+    var out = [UInt8]()
+    out.reserveCapacity(bytes + 7)
+    while out.count < bytes {
+        withUnsafeBytes(of: g.next()) { out.append(contentsOf: $0) }
+    }
+    return Hex.encode(out.prefix(bytes))
 }

@@ -53,6 +53,13 @@ import Testing
         #expect(PercentEncoding.decode("%00") == "\u{0}")
     }
 
+    @Test func randomIDs() {
+        let ids = (0..<1000).map { _ in randomHexID() }
+        #expect(Set(ids).count == 1000)
+        #expect(ids.allSatisfy { $0.count == 32 && Hex.decode($0) != nil })
+        #expect(randomHexID(bytes: 5).count == 10)
+    }
+
     @Test func trimming() {
         #expect("  a b\t".trimmingSpaces() == "a b")
         #expect("\t \t".trimmingSpaces() == "")
