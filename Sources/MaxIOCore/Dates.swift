@@ -46,8 +46,10 @@ package enum WireDate {
     }
 
     private static func date(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int) -> Date? {
-        guard (1...12).contains(mo), (1...31).contains(d), (0...23).contains(h), (0...59).contains(mi),
-            (0...60).contains(s)
+        // Years outside 1...9999 are refused: they are not dates a client sends, and larger ones would
+        // overflow the arithmetic below.
+        guard (1...9999).contains(y), (1...12).contains(mo), (1...31).contains(d), (0...23).contains(h),
+            (0...59).contains(mi), (0...60).contains(s)
         else { return nil }
         let secs = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
         return Date(timeIntervalSince1970: TimeInterval(secs))

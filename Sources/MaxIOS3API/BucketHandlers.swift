@@ -15,6 +15,12 @@ extension S3API {
     func readXMLBody(_ call: S3Call, limit: Int = 1 << 20, required: Bool, verifyIntegrity: Bool = false)
         async throws -> XMLNode?
     {
+        switch call.auth.payload {
+        case .streamingSigned, .streamingUnsignedTrailer:
+            throw S3Error(.InvalidRequest, "aws-chunked request bodies are accepted by PutObject only.")
+        case .signed, .unsigned:
+            break
+        }
         var checksum: (ChecksumAlgorithm, String)?
         if verifyIntegrity {
             let (algorithm, expected) = try requestedChecksum(call, trailers: nil)
@@ -31,8 +37,15 @@ extension S3API {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
-        } catch {
+        } catch let e as HTTPError where e.status == .contentTooLarge {
             throw S3Error(.MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
+        } catch {
+            throw S3Error(.IncompleteBody)
+        }
+        if case .signed(let hex) = call.auth.payload,
+            Hex.encode(SHA256.hash(data: buffer.readableBytesView)) != hex
+        {
+            throw S3Error(.XAmzContentSHA256Mismatch)
         }
         if let md5 = call.header(.contentMD5) {
             guard let d = Data(base64Encoded: md5), d.count == 16 else { throw S3Error(.InvalidDigest) }

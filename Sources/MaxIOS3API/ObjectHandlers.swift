@@ -124,8 +124,8 @@ extension S3API {
         }
         let meta = try objectMeta(from: call)
         let condition = try writeCondition(call)
-        if call.state.expectsContinue {
-            // Answer a missing bucket before the client sends the body.
+        if call.state.expectsContinue || declared > ObjectService.wholeWriteLimit {
+            // Answer a missing bucket before the client sends (or we store) a large body.
             _ = try await existingBucket(call)
         }
         let trailers = TrailerBox()

@@ -241,6 +241,9 @@ package enum SigV4 {
             throw SignatureError(.requestExpired, "Request has expired")
         }
         let headers = signedHeaders.split(separator: ";").map { String($0) }
+        guard headers.contains("host") else {
+            throw SignatureError(.authorizationQueryParametersError, "Host header is not signed.")
+        }
         return ParsedAuth(
             credential: scope, signedHeaders: headers, signature: signature, amzDate: amzDate, requestDate: date,
             presigned: true, expires: expires,

@@ -139,14 +139,44 @@ package final class FileBlobStore: BlobStore {
     }
 
     /// Creates `blobs/ab/cd` for an id if needed.
-    func ensureDirectory(for id: String) {
+    /// Creates `blobs/ab/cd` for an id if needed (durably, in durable mode).
+    func ensureDirectory(for id: String) throws {
         let u = Array(id.utf8)
         guard u.count >= 4 else { return }
         let a = blobDir + "/" + String(decoding: u[0..<2], as: UTF8.self)
         let b = a + "/" + String(decoding: u[2..<4], as: UTF8.self)
         if access(b, F_OK) == 0 { return }
-        mkdir(a, 0o755)
-        mkdir(b, 0o755)
+        for (dir, parent) in [(a, blobDir), (b, a)] {
+            if mkdir(dir, 0o755) == 0 {
+                if durable { try syncDirectory(parent) }
+            } else if errno != EEXIST {
+                throw StorageError.io("mkdir \(dir): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// fsyncs a directory, so a rename or create in it survives a power cut.
+    func syncDirectory(_ path: String) throws {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw StorageError.io("open \(path): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw StorageError.io("fsync \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Renames a finished temporary file to its blob path; in durable mode the directory entry is
+    /// fsynced before the catalog may refer to it.
+    func moveIntoPlace(_ tmp: String, id: String) throws {
+        try ensureDirectory(for: id)
+        let final = path(of: id)
+        guard rename(tmp, final) == 0 else { throw StorageError.io("rename: \(String(cString: strerror(errno)))") }
+        if durable {
+            do {
+                try syncDirectory(String(final[..<final.lastIndex(of: "/")!]))
+            } catch {
+                unlink(final)
+                throw error
+            }
+        }
     }
 
     package func shutdown() async {
@@ -251,19 +281,23 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     }
 
     func commit() async throws {
-        precondition(finished)
-        let final = store.path(of: id)
+        guard finished else { throw StorageError.io("commit before finish") }
         let tmp = tmpPath
         let fd = self.fd
         let store = self.store
-        try await store.pool.runIfActive {
-            Glibc.close(fd)
-            store.ensureDirectory(for: self.id)
-            guard rename(tmp, final) == 0 else {
-                throw StorageError.io("rename: \(String(cString: strerror(errno)))")
-            }
-        }
+        let id = self.id
+        // The descriptor is closed by the job on every path; nothing may close it again.
         self.fd = -1
+        do {
+            try await store.pool.runIfActive {
+                Glibc.close(fd)
+                try store.moveIntoPlace(tmp, id: id)
+            }
+        } catch {
+            unlink(tmp)
+            committed = true  // nothing left for abort or deinit
+            throw error
+        }
         committed = true
     }
 
@@ -277,9 +311,14 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
         let tmp = tmpPath
         self.fd = -1
         committed = true  // nothing more to clean in deinit
-        _ = try? await store.pool.runIfActive {
+        let cleanup: @Sendable () -> Void = {
             if fd >= 0 { Glibc.close(fd) }
             unlink(tmp)
+        }
+        do {
+            try await store.pool.runIfActive(cleanup)
+        } catch {
+            cleanup()  // the pool is shutting down: clean up here rather than leak
         }
     }
 }
@@ -289,6 +328,12 @@ final class FileBlobReader: BlobReader {
     let fd: Int32
     let size: Int64
     let closed = Atomic<Bool>(false)
+
+    /// A reader dropped without `close` (e.g. the client went away before the response started)
+    /// still releases its descriptor.
+    deinit {
+        if !closed.load(ordering: .acquiring) { Glibc.close(fd) }
+    }
 
     init(store: FileBlobStore, fd: Int32, size: Int64) {
         self.store = store
@@ -403,10 +448,7 @@ extension FileBlobStore {
         if durable && fsync(fd) != 0 { throw StorageError.io("fsync: \(String(cString: strerror(errno)))") }
         Glibc.close(fd)
         closed = true
-        ensureDirectory(for: id)
-        guard rename(tmp, path(of: id)) == 0 else {
-            throw StorageError.io("rename: \(String(cString: strerror(errno)))")
-        }
+        try moveIntoPlace(tmp, id: id)
         renamed = true
         return (id, digests)
     }

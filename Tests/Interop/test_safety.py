@@ -2,6 +2,9 @@
 does not implement, and AWS operations it does not implement (which must never fall through
 to PutObject, CreateBucket, DeleteObject or DeleteBucket on the same path)."""
 
+import base64
+import hashlib
+
 import botocore.session
 import pytest
 import requests
@@ -192,3 +195,46 @@ def test_unimplemented_operation_does_not_fall_through(raw, s3, bucket, method, 
             purge_bucket(s3, missing)
         assert not created, f"HTTP {resp.status_code} and the bucket was created"
         assert_error_response(resp, 501, "NotImplemented")
+
+
+# --- regressions from code review ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Sun, 06 Nov 300000000000 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 9223372036854775807",
+        "ZZZZ-ZZZZZT 99999999999999-01-01T00:00:00Z",
+    ],
+)
+def test_absurd_dates_are_refused_not_a_crash(server, raw, bucket, date):
+    """An unauthenticated request with an absurd Date must get a 4xx, and the server must keep serving."""
+    for auth in (
+        "AWS4-HMAC-SHA256 Credential=x/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+        "AWS a:b",
+    ):
+        resp = raw("GET", "/", headers={"Authorization": auth, "Date": date}, sign=False)
+        assert 400 <= resp.status_code < 500, resp.content
+    # After authentication, the conditional headers too.
+    resp = raw("GET", object_path(bucket, "nothing"), headers={"If-Modified-Since": date})
+    assert resp.status_code == 404
+    assert raw("HEAD", object_path(bucket)).status_code == 200
+
+
+def test_xml_body_must_match_signed_payload_hash(raw, s3, bucket):
+    """DeleteObjects signed for one body must not accept another (XAmzContentSHA256Mismatch)."""
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"x")
+    signed_body = b"<Delete><Object><Key>other</Key></Object></Delete>"
+    sent_body = b"<Delete><Object><Key>keep</Key></Object></Delete>"
+    md5 = base64.b64encode(hashlib.md5(sent_body).digest()).decode()
+    resp = raw(
+        "POST",
+        object_path(bucket),
+        headers={"Content-MD5": md5},
+        body=sent_body,
+        query={"delete": None},
+        content_sha256=hashlib.sha256(signed_body).hexdigest(),
+    )
+    assert_error_response(resp, 400, "XAmzContentSHA256Mismatch")
+    assert object_exists(s3, bucket, "keep")

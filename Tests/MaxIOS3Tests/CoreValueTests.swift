@@ -40,6 +40,11 @@ import Testing
         #expect(WireDate.parseHTTP("Wed Oct 21 07:28:00 2015") == Date(timeIntervalSince1970: 1_445_412_480))
         #expect(WireDate.parseHTTP("2015-10-21T07:28:00.000Z") == Date(timeIntervalSince1970: 1_445_412_480))
         #expect(WireDate.parseHTTP("garbage") == nil)
+        // Absurd years are refused, not overflowed into a crash.
+        #expect(WireDate.parseHTTP("Sun, 06 Nov 300000000000 08:49:37 GMT") == nil)
+        #expect(WireDate.parseHTTP("Sun Nov  6 08:49:37 9223372036854775807") == nil)
+        #expect(WireDate.parseHTTP("ZZZZ-ZZZZZT 99999999999999-01-01T00:00:00Z") == nil)
+        #expect(WireDate.parseHTTP("Sun, 06 Nov 10000 08:49:37 GMT") == nil)
         #expect(WireDate.http(Date(timeIntervalSince1970: 0)) == "Thu, 01 Jan 1970 00:00:00 GMT")
     }
 
