@@ -107,3 +107,52 @@ def test_generated_root_credentials(tmp_path):
     finally:
         stop_and_check(second)
     assert secret not in second.log(), "the secret key was printed again on the second start"
+
+
+def test_sigterm_lets_an_inflight_upload_finish(tmp_path):
+    """SIGTERM during an upload: the request in flight completes and its object is whole after a restart."""
+    import hashlib
+    import signal
+    import socket
+    import time
+
+    from conftest import object_path, sign_request
+
+    srv = start_server(tmp_path)
+    body = bytes(range(256)) * 16384  # 4 MiB
+    try:
+        client = make_client(srv.endpoint, srv.access_key, srv.secret_key)
+        client.create_bucket(Bucket="inflight")
+        url, headers = sign_request(
+            srv, "PUT", object_path("inflight", "big"), body=body, content_sha256="UNSIGNED-PAYLOAD"
+        )
+        path = url[len(srv.endpoint):]
+        head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{srv.s3_port}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        sock = socket.create_connection(("127.0.0.1", srv.s3_port), timeout=20)
+        sock.sendall(head.encode() + body[: len(body) // 2])
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        sock.sendall(body[len(body) // 2 :])
+        response = b""
+        while b"\r\n\r\n" not in response:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            response += chunk
+        sock.close()
+        status_line = response.split(b"\r\n", 1)[0]
+        assert b" 200 " in status_line, response
+        assert f'"{hashlib.md5(body).hexdigest()}"'.encode() in response
+        assert srv.proc.wait(timeout=10) == 0, srv.log()
+    finally:
+        if srv.proc.poll() is None:
+            srv.kill()
+    restarted = start_server(tmp_path, data_dir=srv.data_dir, log_name="restart.log")
+    try:
+        client = make_client(restarted.endpoint, restarted.access_key, restarted.secret_key)
+        assert get_body(client, "inflight", "big") == body
+    finally:
+        stop_and_check(restarted)
