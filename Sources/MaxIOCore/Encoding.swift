@@ -83,29 +83,7 @@ package enum PercentEncoding {
 
     /// Decodes one part of a query string (`%XX`, `+` as space); a part that does not decode is kept as sent.
     package static func decodeQueryPart(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        var plain = true
-        for c in bytes where c == UInt8(ascii: "%") || c == UInt8(ascii: "+") {
-            plain = false
-            break
-        }
-        if plain { return String(decoding: bytes, as: UTF8.self) }
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            let c = bytes[i]
-            if c == UInt8(ascii: "%") {
-                guard i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) else {
-                    return String(decoding: bytes, as: UTF8.self)
-                }
-                out.append(h << 4 | l)
-                i += 3
-            } else {
-                out.append(c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
-                i += 1
-            }
-        }
-        return String(validating: out, as: UTF8.self) ?? String(decoding: bytes, as: UTF8.self)
+        decode(bytes, plusAsSpace: true) ?? String(decoding: bytes, as: UTF8.self)
     }
 
     @inline(__always)
@@ -122,31 +100,33 @@ package enum PercentEncoding {
     /// or when the result is not UTF-8.
     package static func decode(_ string: some StringProtocol, plusAsSpace: Bool = false) -> String? {
         var s = String(string)
-        return s.withUTF8 { bytes -> String? in
-            var plain = true
-            for c in bytes where c == UInt8(ascii: "%") || (plusAsSpace && c == UInt8(ascii: "+")) {
-                plain = false
-                break
-            }
-            if plain { return String(decoding: bytes, as: UTF8.self) }
-            var out = [UInt8]()
-            out.reserveCapacity(bytes.count)
-            var i = 0
-            while i < bytes.count {
-                let c = bytes[i]
-                if c == UInt8(ascii: "%") {
-                    guard i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) else {
-                        return nil
-                    }
-                    out.append(h << 4 | l)
-                    i += 3
-                } else {
-                    out.append(plusAsSpace && c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
-                    i += 1
-                }
-            }
-            return String(validating: out, as: UTF8.self)
+        return s.withUTF8 { decode($0, plusAsSpace: plusAsSpace) }
+    }
+
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool) -> String? {
+        var plain = true
+        for c in bytes where c == UInt8(ascii: "%") || (plusAsSpace && c == UInt8(ascii: "+")) {
+            plain = false
+            break
         }
+        if plain { return String(decoding: bytes, as: UTF8.self) }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "%") {
+                guard i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) else {
+                    return nil
+                }
+                out.append(h << 4 | l)
+                i += 3
+            } else {
+                out.append(plusAsSpace && c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self)
     }
 }
 

@@ -253,15 +253,7 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
                 md5.update(bufferPointer: raw)
                 sha256?.update(bufferPointer: raw)
                 checksum?.update(raw)
-                var off = 0
-                while off < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw StorageError.io("write: \(String(cString: strerror(errno)))")
-                    }
-                    off += n
-                }
+                try writeFully(fd, raw)
             }
         }
     }
@@ -343,26 +335,8 @@ final class FileBlobReader: BlobReader {
 
     func read(offset: Int64, length: Int) async throws -> ByteBuffer {
         let fd = self.fd
-        var buffer = store.allocator.buffer(capacity: length)
-        buffer = try await store.pool.runIfActive { [buffer] in
-            var buffer = buffer
-            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { ptr in
-                var total = 0
-                while total < length {
-                    let r = pread(fd, ptr.baseAddress! + total, length - total, off_t(offset) + off_t(total))
-                    if r < 0 {
-                        if errno == EINTR { continue }
-                        throw StorageError.io("read: \(String(cString: strerror(errno)))")
-                    }
-                    if r == 0 { break }
-                    total += r
-                }
-                return total
-            }
-            _ = n
-            return buffer
-        }
-        return buffer
+        let store = self.store
+        return try await store.pool.runIfActive { try store.preadSync(fd: fd, offset: offset, length: length) }
     }
 
     /// Idempotent: a second close must never close a descriptor number reused by another open.
@@ -431,15 +405,7 @@ extension FileBlobStore {
             md5.update(bufferPointer: raw)
             sha?.update(bufferPointer: raw)
             sum?.update(raw)
-            var off = 0
-            while off < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw StorageError.io("write: \(String(cString: strerror(errno)))")
-                }
-                off += n
-            }
+            try writeFully(fd, raw)
         }
         let digests = BlobDigests(
             size: Int64(body.readableBytes), md5: Array(md5.finalize()), sha256: sha.map { Array($0.finalize()) },
@@ -455,5 +421,18 @@ extension FileBlobStore {
 
     func unlinkSync(_ id: String) {
         unlink(path(of: id))
+    }
+}
+
+/// Writes all of `raw` to `fd`, retrying short writes and EINTR.
+func writeFully(_ fd: Int32, _ raw: UnsafeRawBufferPointer) throws {
+    var off = 0
+    while off < raw.count {
+        let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw StorageError.io("write: \(String(cString: strerror(errno)))")
+        }
+        off += n
     }
 }
