@@ -115,20 +115,7 @@ package final class FileBlobStore: BlobStore {
     }
 
     package func open(_ id: String) async throws -> (any BlobReader)? {
-        let p = path(of: id)
-        let result: (Int32, Int64)? = try await pool.runIfActive {
-            let fd = Glibc.open(p, O_RDONLY | O_CLOEXEC)
-            if fd < 0 {
-                if errno == ENOENT { return nil }
-                throw StorageError.io("open blob: \(String(cString: strerror(errno)))")
-            }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else {
-                Glibc.close(fd)
-                throw StorageError.io("fstat blob: \(String(cString: strerror(errno)))")
-            }
-            return (fd, Int64(st.st_size))
-        }
+        let result = try await pool.runIfActive { try self.openSync(id) }
         guard let (fd, size) = result else { return nil }
         return FileBlobReader(store: self, fd: fd, size: size)
     }
