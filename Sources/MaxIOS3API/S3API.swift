@@ -164,8 +164,12 @@ package struct S3API: HTTPResponder {
     ]
 
     func rejectUnsupportedHeaders(_ call: S3Call) throws {
-        for (name, feature) in Self.unsupportedHeaders where call.header(name) != nil {
-            throw S3Error(.NotImplemented, "\(feature) is not implemented by this server yet (header \(name)).")
+        // One pass over the request's headers (few) rather than a lookup per unsupported name.
+        for field in call.request.headers where field.name.canonicalName.hasPrefix("x-amz-") {
+            let name = field.name.canonicalName
+            if let feature = Self.unsupportedHeaders.first(where: { $0.name == name })?.feature {
+                throw S3Error(.NotImplemented, "\(feature) is not implemented by this server yet (header \(name)).")
+            }
         }
         if call.operation == .CreateBucket, call.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true" {
             throw S3Error(.NotImplemented, "Object Lock is not implemented by this server yet.")
