@@ -122,7 +122,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MaxIOStorageTests",
-            dependencies: ["MaxIOStorage", "MaxIOSQLite", "MaxIOCore"],
+            dependencies: [
+                "MaxIOStorage", "MaxIOSQLite", "MaxIOCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -6,7 +6,6 @@ import MaxIOStorage
 /// The embedded catalog: SQLite in WAL mode through GRDB. One transaction per call.
 package final class SQLiteMetadataStore: SynchronousMetadataStore {
     let pool: DatabasePool
-    private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
 
     /// - Parameters:
@@ -129,11 +128,25 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
 
     private func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
         let keyData: Data = row["key"]
-        let metaText: String = row["meta"]
         return ObjectRecord(
             bucket: bucket, key: String(decoding: keyData, as: UTF8.self), size: row["size"], etag: row["etag"],
             lastModified: Date(timeIntervalSince1970: row["last_modified"]), blobID: row["blob_id"],
-            meta: try decoder.decode(ObjectMeta.self, from: Data(metaText.utf8)))
+            meta: try decodeMeta(row["meta"]))
+    }
+
+    /// Rows hold the compact binary form (a BLOB); rows written by the first development builds hold JSON text.
+    private func decodeMeta(_ value: DatabaseValue) throws -> ObjectMeta {
+        switch value.storage {
+        case .blob(let data):
+            guard let meta = ObjectMeta(encoded: data) else {
+                throw StorageError.io("object metadata row is not in a known format")
+            }
+            return meta
+        case .string(let text):
+            return try decoder.decode(ObjectMeta.self, from: Data(text.utf8))
+        default:
+            throw StorageError.io("object metadata row is not in a known format")
+        }
     }
 
     private func fetchObject(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
@@ -161,16 +174,16 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
     }
 
     package func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> ObjectRecord? {
-        let metaText = String(decoding: try encoder.encode(object.meta), as: UTF8.self)
-        return try await pool.write { db in try self.put(db, object, metaText: metaText, condition: condition) }
+        let meta = Data(object.meta.encoded())
+        return try await pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
     }
 
     package func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> ObjectRecord? {
-        let metaText = String(decoding: try encoder.encode(object.meta), as: UTF8.self)
-        return try pool.write { db in try self.put(db, object, metaText: metaText, condition: condition) }
+        let meta = Data(object.meta.encoded())
+        return try pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
     }
 
-    private func put(_ db: Database, _ object: ObjectRecord, metaText: String, condition: WriteCondition?) throws
+    private func put(_ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?) throws
         -> ObjectRecord?
     {
         try Self.requireBucket(db, object.bucket)
@@ -192,7 +205,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             arguments: [
                 object.bucket, Data(object.key.utf8), object.size, object.etag,
                 object.lastModified.timeIntervalSince1970, object.meta.storageClass ?? "STANDARD",
-                object.blobID, metaText,
+                object.blobID, meta,
             ])
         return existing
     }

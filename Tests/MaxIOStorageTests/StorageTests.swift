@@ -1,10 +1,11 @@
 import Foundation
+import GRDB
 import Logging
 import MaxIOCore
-import MaxIOSQLite
 import NIOCore
 import Testing
 
+@testable import MaxIOSQLite
 @testable import MaxIOStorage
 
 /// A fresh data directory with the real SQLite catalog and file blob store.
@@ -269,5 +270,43 @@ struct Buffers: AsyncSequence, Sendable {
         #expect(short.objects.map(\.key) == ["a", "b"] && short.isTruncated && short.lastItem == "b")
         let rest = try await page(f, after: "b", max: 2)
         #expect(rest.objects.map(\.key) == ["c"] && !rest.isTruncated)
+    }
+}
+
+@Suite struct MetaEncodingTests {
+    @Test func roundTrips() {
+        let full = ObjectMeta(
+            contentType: "text/plain; charset=utf-8", cacheControl: "max-age=60", contentDisposition: "attachment",
+            contentEncoding: "gzip", contentLanguage: "fr", expires: "Wed, 21 Oct 2015 07:28:00 GMT",
+            user: ["a": "1", "é😀": String(repeating: "v", count: 300), "empty": ""], storageClass: "STANDARD_IA",
+            checksums: ["CRC32": "NhCmhg=="])
+        for meta in [full, ObjectMeta(), ObjectMeta(user: ["k": "v"])] {
+            #expect(ObjectMeta(encoded: meta.encoded()) == meta)
+        }
+    }
+
+    @Test func rejectsForeignBytes() {
+        #expect(ObjectMeta(encoded: Array("{\"user\":{}}".utf8)) == nil)
+        #expect(ObjectMeta(encoded: [1, 1, 200]) == nil)  // length past the end
+        #expect(ObjectMeta(encoded: [1, 99, 0]) == nil)  // unknown tag
+        #expect(ObjectMeta(encoded: [1, 8, 1, 65]) == nil)  // a user key without its value
+        #expect(ObjectMeta(encoded: [1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) == nil)
+    }
+}
+
+@Suite struct LegacyMetaRowTests {
+    /// Rows written by the first development builds hold JSON text; they stay readable.
+    @Test func jsonRowsStillRead() async throws {
+        let f = try Fixture()
+        try await f.bucket()
+        try await f.metadata.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta)
+                    VALUES ('bucket', ?, 1, 'e', 0, 'STANDARD', 'b', '{"user":{"a":"1"},"contentType":"text/x"}')
+                    """, arguments: [Data("old".utf8)])
+        }
+        let record = try await f.metadata.object(bucket: "bucket", key: "old")
+        #expect(record?.meta == ObjectMeta(contentType: "text/x", user: ["a": "1"]))
     }
 }
