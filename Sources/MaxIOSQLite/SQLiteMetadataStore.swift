@@ -6,6 +6,7 @@ import MaxIOStorage
 /// The embedded catalog: SQLite in WAL mode through GRDB. One transaction per call.
 package final class SQLiteMetadataStore: SynchronousMetadataStore {
     let pool: DatabasePool
+    let pointReader: PointReader
     private let decoder = JSONDecoder()
 
     /// - Parameters:
@@ -18,6 +19,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             try db.execute(sql: "PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        pointReader = PointReader(path: path)
         try Self.migrator.migrate(pool)
     }
 
@@ -161,8 +163,23 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
     }
 
     package func objectSync(bucket: String, key: String) throws -> ObjectRecord? {
-        // One SELECT is atomic by itself: no transaction around it.
-        try pool.unsafeRead { db in try self.object(db, bucket: bucket, key: key) }
+        guard let row = try pointReader.object(bucket: bucket, key: key) else {
+            // Tell a missing key from a missing bucket.
+            try pool.unsafeRead { db in try Self.requireBucket(db, bucket) }
+            return nil
+        }
+        let meta: ObjectMeta
+        if row.metaIsText {
+            meta = try decoder.decode(ObjectMeta.self, from: Data(row.meta))
+        } else {
+            guard let m = ObjectMeta(encoded: row.meta) else {
+                throw StorageError.io("object metadata row is not in a known format")
+            }
+            meta = m
+        }
+        return ObjectRecord(
+            bucket: bucket, key: key, size: row.size, etag: row.etag,
+            lastModified: Date(timeIntervalSince1970: row.lastModified), blobID: row.blobID, meta: meta)
     }
 
     private func object(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {

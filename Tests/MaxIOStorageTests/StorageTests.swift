@@ -308,5 +308,21 @@ struct Buffers: AsyncSequence, Sendable {
         }
         let record = try await f.metadata.object(bucket: "bucket", key: "old")
         #expect(record?.meta == ObjectMeta(contentType: "text/x", user: ["a": "1"]))
+        #expect(try f.metadata.objectSync(bucket: "bucket", key: "old") == record)
+    }
+
+    /// The raw point reader agrees with the GRDB path, tells a missing key from a missing bucket, and
+    /// sees each committed write.
+    @Test func pointReads() async throws {
+        let f = try Fixture()
+        try await f.bucket()
+        #expect(try f.metadata.objectSync(bucket: "bucket", key: "k") == nil)
+        #expect(throws: StorageError.noSuchBucket) { _ = try f.metadata.objectSync(bucket: "nobucket", key: "k") }
+        let first = try await f.put("k", "one")
+        #expect(try f.metadata.objectSync(bucket: "bucket", key: "k") == first)
+        let second = try await f.put("k", "two")
+        let read = try f.metadata.objectSync(bucket: "bucket", key: "k")
+        #expect(read == second)
+        #expect(try await f.metadata.object(bucket: "bucket", key: "k") == read)
     }
 }
