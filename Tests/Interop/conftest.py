@@ -258,6 +258,7 @@ def make_client(
     secret_key: str = SECRET_KEY,
     *,
     signature_version: str | None = "s3v4",
+    region: str = REGION,
     **config_kwargs,
 ):
     """A path-style boto3 S3 client.
@@ -274,7 +275,7 @@ def make_client(
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint,
-        region_name=REGION,
+        region_name=region,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
         config=config,

@@ -5,15 +5,14 @@ import os
 import subprocess
 import time
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 
 from conftest import (
     ACCESS_KEY,
     SECRET_KEY,
     free_port,
+    make_client,
     port_is_open,
     s3_error,
     server_binary,
@@ -23,14 +22,7 @@ from conftest import (
 
 
 def client_for(endpoint: str, region: str):
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
-    )
+    return make_client(endpoint, region=region, retries={"total_max_attempts": 1})
 
 
 def test_configured_region(tmp_path):
