@@ -2,7 +2,7 @@
 # Benchmarks the release build of MaxIOFS side by side with rclone, SeaweedFS and nginx, using the
 # shared harness in ../shared/bench (wrk with presigned URLs; interleaved runs; server CPU per op).
 #
-#   bench/run.sh [small|large|all]     default: all
+#   bench/run.sh [small|large|multipart|all]     default: all (multipart is separate: it writes ~6 GB)
 #
 # Environment: MAXIOFS_FSYNC (default false: the peers do not fsync either; say which mode you report),
 # BENCH_REPS (3), BENCH_DUR (5), BENCH_TESTS (overrides the test list of the chosen set),
@@ -45,5 +45,9 @@ if [ "$which" = small ] || [ "$which" = all ]; then
 fi
 if [ "$which" = large ] || [ "$which" = all ]; then
     "$HARNESS/bench.py" "${common[@]}" --tests "${BENCH_TESTS:-get64m,put64m}" --conc 1 --dur $((dur + 3))
+fi
+if [ "$which" = multipart ]; then
+    python3 bench/multipart.py --ours-endpoint "http://127.0.0.1:$port" --ours-key "$ak" --ours-secret "$sk" \
+        --ours-pid "$pid" --reps "$reps" ${BENCH_MP_ARGS:-}
 fi
 echo "peak/idle RSS of ours: see the RSS column; idle: $(ps -o rss= -p "$pid") KiB after the runs"

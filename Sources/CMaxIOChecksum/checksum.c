@@ -100,3 +100,56 @@ uint64_t maxio_crc64nvme(uint64_t crc, const void *data, size_t len) {
     while (len--) crc = (crc >> 8) ^ crc64_table[0][(crc ^ *p++) & 0xff];
     return ~crc;
 }
+
+/* CRC combination (zlib's crc32_combine, generalised to any reflected CRC of up to 64 bits): the CRC of
+   A followed by B from crc(A), crc(B) and the length of B, by applying len(B) zero bytes to crc(A) with
+   square-and-multiply over GF(2) matrices. Valid for CRCs whose initial value and final xor are equal
+   (all three here: all ones). */
+static uint64_t gf2_times(const uint64_t *mat, uint64_t vec) {
+    uint64_t sum = 0;
+    while (vec) {
+        if (vec & 1) sum ^= *mat;
+        vec >>= 1;
+        mat++;
+    }
+    return sum;
+}
+
+static void gf2_square(uint64_t *square, const uint64_t *mat, int bits) {
+    for (int n = 0; n < bits; n++) square[n] = gf2_times(mat, mat[n]);
+}
+
+static uint64_t crc_combine(uint64_t crc1, uint64_t crc2, uint64_t len2, uint64_t poly, int bits) {
+    uint64_t even[64], odd[64];
+    if (len2 == 0) return crc1;
+    odd[0] = poly; /* the operator for one zero bit */
+    uint64_t row = 1;
+    for (int n = 1; n < bits; n++) {
+        odd[n] = row;
+        row <<= 1;
+    }
+    gf2_square(even, odd, bits); /* two zero bits */
+    gf2_square(odd, even, bits); /* four zero bits */
+    do {
+        gf2_square(even, odd, bits);
+        if (len2 & 1) crc1 = gf2_times(even, crc1);
+        len2 >>= 1;
+        if (len2 == 0) break;
+        gf2_square(odd, even, bits);
+        if (len2 & 1) crc1 = gf2_times(odd, crc1);
+        len2 >>= 1;
+    } while (len2 != 0);
+    return crc1 ^ crc2;
+}
+
+uint32_t maxio_crc32_combine(uint32_t crc1, uint32_t crc2, uint64_t len2) {
+    return (uint32_t)crc_combine(crc1, crc2, len2, 0xEDB88320u, 32);
+}
+
+uint32_t maxio_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2) {
+    return (uint32_t)crc_combine(crc1, crc2, len2, 0x82F63B78u, 32);
+}
+
+uint64_t maxio_crc64nvme_combine(uint64_t crc1, uint64_t crc2, uint64_t len2) {
+    return crc_combine(crc1, crc2, len2, 0x9A6C9329AC4BC9B5ull, 64);
+}

@@ -63,3 +63,34 @@ package struct ChecksumHasher: Sendable {
     /// The digest as S3 sends it: base64.
     package func base64() -> String { Data(finalize()).base64EncodedString() }
 }
+
+extension ChecksumAlgorithm {
+    /// Whether checksums of consecutive pieces combine into the checksum of the whole (the CRC family).
+    package var combinable: Bool { self == .CRC32 || self == .CRC32C || self == .CRC64NVME }
+
+    /// The checksum of the concatenation of pieces, from each piece's digest (big-endian) and length;
+    /// nil for algorithms that do not combine or for a malformed digest.
+    package func combine(_ pieces: [(digest: [UInt8], length: Int64)]) -> [UInt8]? {
+        guard combinable else { return nil }
+        var acc: UInt64 = 0
+        var first = true
+        for (digest, length) in pieces {
+            guard digest.count == size else { return nil }
+            var v: UInt64 = 0
+            for b in digest { v = v << 8 | UInt64(b) }
+            if first {
+                acc = v
+                first = false
+                continue
+            }
+            switch self {
+            case .CRC32: acc = UInt64(maxio_crc32_combine(UInt32(acc), UInt32(v), UInt64(length)))
+            case .CRC32C: acc = UInt64(maxio_crc32c_combine(UInt32(acc), UInt32(v), UInt64(length)))
+            case .CRC64NVME: acc = maxio_crc64nvme_combine(acc, v, UInt64(length))
+            case .SHA1, .SHA256: return nil
+            }
+        }
+        if size == 4 { return withUnsafeBytes(of: UInt32(truncatingIfNeeded: acc).bigEndian) { Array($0) } }
+        return withUnsafeBytes(of: acc.bigEndian) { Array($0) }
+    }
+}

@@ -17,7 +17,7 @@ extension S3API {
     {
         switch call.auth.payload {
         case .streamingSigned, .streamingUnsignedTrailer:
-            throw S3Error(.InvalidRequest, "aws-chunked request bodies are accepted by PutObject only.")
+            throw S3Error(.InvalidRequest, "aws-chunked request bodies are accepted by PutObject and UploadPart only.")
         case .signed, .unsigned:
             break
         }
@@ -172,7 +172,7 @@ extension S3API {
     func deleteBucket(_ call: S3Call) async throws -> Response {
         let name = try requireBucket(call)
         do {
-            try await metadata.deleteBucket(name)
+            try await objects.deleteBucket(name)
         } catch StorageError.noSuchBucket {
             throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", name)])
         } catch StorageError.bucketNotEmpty {

@@ -6,22 +6,30 @@ import MaxIOSigV4
 import MaxIOStorage
 
 extension S3API {
+    /// A page-size parameter (`max-keys`, `max-uploads`, `max-parts`): 1000 by default, larger values capped
+    /// at 1000, negative or non-integer values refused.
+    func pageSize(_ call: S3Call, _ name: String) throws -> Int {
+        guard let m = call.query[name] else { return 1000 }
+        guard let v = Int(m), v >= 0 else {
+            throw S3Error(.InvalidArgument, "Provided \(name) not an integer or within integer range")
+        }
+        return min(v, 1000)
+    }
+
+    /// `encoding-type`: absent or `url`.
+    func urlEncoding(_ call: S3Call) throws -> Bool {
+        switch call.query["encoding-type"] {
+        case nil: return false
+        case "url"?: return true
+        default: throw S3Error(.InvalidArgument, "Invalid Encoding Method specified in Request")
+        }
+    }
+
     func listObjects(_ call: S3Call, v2: Bool) async throws -> Response {
         let bucket = try requireBucket(call)
         let q = call.query
-        var maxKeys = 1000
-        if let m = q["max-keys"] {
-            guard let v = Int(m), v >= 0 else {
-                throw S3Error(.InvalidArgument, "Provided max-keys not an integer or within integer range")
-            }
-            maxKeys = min(v, 1000)
-        }
-        let encodeURL: Bool
-        switch q["encoding-type"] {
-        case nil: encodeURL = false
-        case "url"?: encodeURL = true
-        default: throw S3Error(.InvalidArgument, "Invalid Encoding Method specified in Request")
-        }
+        let maxKeys = try pageSize(call, "max-keys")
+        let encodeURL = try urlEncoding(call)
         let prefix = q["prefix"] ?? ""
         let delimiter = q["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
         var after: String?

@@ -194,6 +194,9 @@ extension S3API {
         for (name, value) in record.meta.checksums ?? [:] {
             if let a = ChecksumAlgorithm(rawValue: name), let n = HTTPField.Name(a.headerName) { headers[n] = value }
         }
+        if record.meta.checksums?.isEmpty == false {
+            headers[.amzChecksumType] = record.meta.checksumType ?? ChecksumType.FULL_OBJECT.rawValue
+        }
     }
 
     // MARK: GetObject / HeadObject
@@ -253,7 +256,7 @@ extension S3API {
 
     /// What part of an object a GET/HEAD returns: the whole object (200), or a `Range` / `partNumber`
     /// selection (206 with Content-Range).
-    func selection(_ call: S3Call, size: UInt64, headers: inout HTTPFields) throws -> (
+    func selection(_ call: S3Call, size: UInt64, parts: [ObjectPart], headers: inout HTTPFields) throws -> (
         status: HTTPResponse.Status, range: ClosedRange<UInt64>?
     ) {
         let rangeHeader = call.header(.range)
@@ -263,6 +266,16 @@ extension S3API {
             }
             guard rangeHeader == nil else {
                 throw S3Error(.InvalidRequest, "Cannot specify both Range header and partNumber query parameter")
+            }
+            if !parts.isEmpty {
+                headers[.amzMPPartsCount] = String(parts.count)
+                guard n <= parts.count else { throw S3Error(.InvalidPartNumber) }
+                let p = parts[n - 1]
+                guard p.size > 0 else { return (.ok, nil) }
+                let first = UInt64(p.offset)
+                let last = first + UInt64(p.size) - 1
+                headers[.contentRange] = "bytes \(first)-\(last)/\(size)"
+                return (.partialContent, first...last)
             }
             // An object written in one piece has exactly one part.
             guard n == 1 else { throw S3Error(.InvalidPartNumber) }
@@ -283,10 +296,16 @@ extension S3API {
         let (bucket, key) = try requireKey(call)
         try checkVersionID(call)
         if head {
-            let record = try await objects.head(bucket: bucket, key: key)
+            let record: ObjectRecord
+            var parts: [ObjectPart] = []
+            if call.query["partNumber"] != nil {
+                (record, parts) = try await objects.headWithParts(bucket: bucket, key: key)
+            } else {
+                record = try await objects.head(bucket: bucket, key: key)
+            }
             try evaluateConditionals(call, record: record)
             var headers = objectHeaders(call, record: record)
-            let (status, range) = try selection(call, size: UInt64(record.size), headers: &headers)
+            let (status, range) = try selection(call, size: UInt64(record.size), parts: parts, headers: &headers)
             finishChecksumHeaders(&headers, record: record)
             headers[.contentLength] = String(range?.count ?? 0)
             return Response(status: status, headers: headers)
@@ -296,7 +315,8 @@ extension S3API {
         case .bytes(let bytes):
             try evaluateConditionals(call, record: object.record)
             var headers = objectHeaders(call, record: object.record)
-            let (status, range) = try selection(call, size: UInt64(bytes.readableBytes), headers: &headers)
+            let (status, range) = try selection(
+                call, size: UInt64(bytes.readableBytes), parts: object.parts, headers: &headers)
             finishChecksumHeaders(&headers, record: object.record)
             let body = range.flatMap {
                 bytes.getSlice(at: bytes.readerIndex + Int($0.lowerBound), length: Int($0.count))
@@ -304,7 +324,7 @@ extension S3API {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body ?? ByteBuffer()))
         case .reader(let reader):
             do {
-                return try await streamObject(call, record: object.record, reader: reader)
+                return try await streamObject(call, record: object.record, reader: reader, parts: object.parts)
             } catch {
                 await reader.close()
                 throw error
@@ -313,10 +333,12 @@ extension S3API {
     }
 
     /// Answers a GET from an open blob, streaming it in 1 MiB reads; the reader is closed when done.
-    func streamObject(_ call: S3Call, record: ObjectRecord, reader: any BlobReader) async throws -> Response {
+    func streamObject(_ call: S3Call, record: ObjectRecord, reader: any BlobReader, parts: [ObjectPart]) async throws
+        -> Response
+    {
         try evaluateConditionals(call, record: record)
         var headers = objectHeaders(call, record: record)
-        let (status, range) = try selection(call, size: UInt64(reader.size), headers: &headers)
+        let (status, range) = try selection(call, size: UInt64(reader.size), parts: parts, headers: &headers)
         finishChecksumHeaders(&headers, record: record)
         guard let range else {
             await reader.close()
@@ -409,30 +431,7 @@ extension S3API {
 
     func copyObject(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
-        guard let rawSource = call.header(.amzCopySource) else { throw S3Error(.InvalidRequest) }
-        var sourceText = rawSource
-        var versionID: String?
-        if let q = sourceText.range(of: "?") {
-            let params = sourceText[q.upperBound...]
-            sourceText = String(sourceText[..<q.lowerBound])
-            for p in params.split(separator: "&") where p.hasPrefix("versionId=") {
-                versionID = String(p.dropFirst("versionId=".count))
-            }
-        }
-        guard let decoded = PercentEncoding.decode(sourceText) else {
-            throw S3Error(
-                .InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
-        }
-        let trimmed = decoded.hasPrefix("/") ? String(decoded.dropFirst()) : decoded
-        guard let slash = trimmed.firstIndex(of: "/"), trimmed.index(after: slash) < trimmed.endIndex else {
-            throw S3Error(
-                .InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
-        }
-        let srcBucket = String(trimmed[..<slash])
-        let srcKey = String(trimmed[trimmed.index(after: slash)...])
-        if let v = versionID, v != "null" {
-            throw S3Error(.NoSuchVersion, nil, extra: [("Key", srcKey), ("VersionId", v)])
-        }
+        let (srcBucket, srcKey) = try copySource(call)
         let directive = call.header(.amzMetadataDirective) ?? "COPY"
         guard directive == "COPY" || directive == "REPLACE" else {
             throw S3Error(.InvalidArgument, "Unknown metadata directive.")
@@ -443,16 +442,15 @@ extension S3API {
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
             )
         }
-        let open: OpenObject
-        do {
-            open = try await objects.open(bucket: srcBucket, key: srcKey)
-        } catch StorageError.noSuchBucket {
-            throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", srcBucket)])
-        } catch StorageError.noSuchKey {
-            throw S3Error(.NoSuchKey, nil, extra: [("Key", srcKey)])
-        }
+        let open = try await openCopySource(bucket: srcBucket, key: srcKey)
         do {
             try evaluateCopyConditionals(call, record: open.record)
+            if open.record.size > S3Limits.maxSinglePut {
+                throw S3Error(
+                    .InvalidRequest,
+                    "The specified copy source is larger than the maximum allowable size for a copy source: \(S3Limits.maxSinglePut)"
+                )
+            }
             var meta: ObjectMeta
             if directive == "REPLACE" {
                 meta = try objectMeta(from: call)

@@ -192,6 +192,14 @@ package struct S3API: HTTPResponder {
         case .DeleteObject: return try await deleteObject(call)
         case .DeleteObjects: return try await deleteObjects(call)
         case .CopyObject: return try await copyObject(call)
+        case .CreateMultipartUpload: return try await createMultipartUpload(call)
+        case .UploadPart: return try await uploadPart(call)
+        case .UploadPartCopy: return try await uploadPartCopy(call)
+        case .CompleteMultipartUpload: return try await completeMultipartUpload(call)
+        case .AbortMultipartUpload: return try await abortMultipartUpload(call)
+        case .ListParts: return try await listParts(call)
+        case .ListMultipartUploads: return try await listMultipartUploads(call)
+        case .GetObjectAttributes: return try await getObjectAttributes(call)
         default:
             throw S3Error(.NotImplemented, "\(call.operation.rawValue) is not implemented by this server yet.")
         }
@@ -225,6 +233,25 @@ package struct S3API: HTTPResponder {
             case .contentSHA256Mismatch: return S3Error(.XAmzContentSHA256Mismatch)
             case .incompleteBody: return S3Error(.IncompleteBody)
             case .entityTooLarge: return S3Error(.EntityTooLarge)
+            case .noSuchUpload: return S3Error(.NoSuchUpload)
+            case .invalidPart(let n):
+                return S3Error(
+                    .InvalidPart,
+                    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+                    extra: [("PartNumber", String(n))])
+            case .invalidPartOrder: return S3Error(.InvalidPartOrder)
+            case .entityTooSmall(let n, let size):
+                return S3Error(
+                    .EntityTooSmall, nil,
+                    extra: [
+                        ("ProposedSize", String(size)), ("MinSizeAllowed", String(MultipartLimits.minPartSize)),
+                        ("PartNumber", String(n)),
+                    ])
+            case .invalidRequest(let message): return S3Error(.InvalidRequest, message)
+            case .checksumTypeMismatch(let upload, let requested):
+                return S3Error(
+                    .BadDigest,
+                    "The upload was created with checksum type \(upload ?? "none"), not \(requested).")
             case .io(let detail):
                 logger.error("storage I/O error", metadata: ["detail": "\(detail)"])
                 return S3Error(.InternalError)

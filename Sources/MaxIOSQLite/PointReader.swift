@@ -21,7 +21,7 @@ final class PointReader: Sendable {
             }
             sqlite3_busy_timeout(db, 10_000)
             var stmt: OpaquePointer?
-            let sql = "SELECT size, etag, last_modified, blob_id, meta FROM objects WHERE bucket = ? AND key = ?"
+            let sql = "SELECT size, etag, last_modified, blob_id, meta, parts FROM objects WHERE bucket = ? AND key = ?"
             guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK,
                 let stmt
             else {
@@ -48,7 +48,7 @@ final class PointReader: Sendable {
 
     /// The row of `key` in `bucket`, with its metadata column still encoded; nil when there is none.
     func object(bucket: String, key: String) throws -> (
-        size: Int64, etag: String, lastModified: Double, blobID: String, meta: [UInt8], metaIsText: Bool
+        size: Int64, etag: String, lastModified: Double, blobID: String, meta: [UInt8], metaIsText: Bool, parts: Int
     )? {
         let connection = try idle.withLock { $0.popLast() } ?? Connection(path: path)
         defer { idle.withLock { $0.append(connection) } }
@@ -81,7 +81,7 @@ final class PointReader: Sendable {
             }
             return (
                 sqlite3_column_int64(stmt, 0), text(1), sqlite3_column_double(stmt, 2), text(3), meta,
-                metaType == SQLITE_TEXT
+                metaType == SQLITE_TEXT, Int(sqlite3_column_int64(stmt, 5))
             )
         default:
             throw StorageError.io("point read: \(String(cString: sqlite3_errmsg(connection.db)))")

@@ -47,6 +47,44 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v2-multipart") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE objects ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE object_parts(
+                        manifest TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        part_offset INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        blob_id TEXT NOT NULL,
+                        etag TEXT NOT NULL,
+                        checksum TEXT,
+                        PRIMARY KEY(manifest, number)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE uploads(
+                        upload_id TEXT PRIMARY KEY NOT NULL,
+                        bucket TEXT NOT NULL,
+                        key BLOB NOT NULL,
+                        initiated DOUBLE NOT NULL,
+                        owner TEXT NOT NULL,
+                        meta BLOB NOT NULL,
+                        checksum_algorithm TEXT,
+                        checksum_type TEXT
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX uploads_by_key ON uploads(bucket, key, upload_id);
+                    CREATE INDEX uploads_by_time ON uploads(initiated);
+                    CREATE TABLE upload_parts(
+                        upload_id TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        size INTEGER NOT NULL,
+                        etag TEXT NOT NULL,
+                        last_modified DOUBLE NOT NULL,
+                        blob_id TEXT NOT NULL,
+                        checksum TEXT,
+                        PRIMARY KEY(upload_id, number)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 
@@ -101,7 +139,8 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         }
     }
 
-    package func deleteBucket(_ name: String) async throws {
+    @discardableResult
+    package func deleteBucket(_ name: String) async throws -> [String] {
         try await pool.write { db in
             guard
                 try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM buckets WHERE name = ?"), arguments: [name])
@@ -114,13 +153,26 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             {
                 throw StorageError.bucketNotEmpty
             }
+            // Uploads in progress do not keep a bucket alive (as in AWS): they go with it.
+            let blobs = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT p.blob_id FROM upload_parts p JOIN uploads u ON u.upload_id = p.upload_id
+                    WHERE u.bucket = ?
+                    """,
+                arguments: [name])
+            try db.execute(
+                sql: "DELETE FROM upload_parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)",
+                arguments: [name])
+            try db.execute(sql: "DELETE FROM uploads WHERE bucket = ?", arguments: [name])
             try db.cachedStatement(sql: "DELETE FROM buckets WHERE name = ?").execute(arguments: [name])
+            return blobs
         }
     }
 
     // MARK: objects
 
-    private static func requireBucket(_ db: Database, _ name: String) throws {
+    static func requireBucket(_ db: Database, _ name: String) throws {
         guard
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM buckets WHERE name = ?"), arguments: [name]) != nil
         else {
@@ -128,16 +180,16 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         }
     }
 
-    private func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
+    func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
         let keyData: Data = row["key"]
         return ObjectRecord(
             bucket: bucket, key: String(decoding: keyData, as: UTF8.self), size: row["size"], etag: row["etag"],
             lastModified: Date(timeIntervalSince1970: row["last_modified"]), blobID: row["blob_id"],
-            meta: try decodeMeta(row["meta"]))
+            meta: try decodeMeta(row["meta"]), parts: row["parts"])
     }
 
     /// Rows hold the compact binary form (a BLOB); rows written by the first development builds hold JSON text.
-    private func decodeMeta(_ value: DatabaseValue) throws -> ObjectMeta {
+    func decodeMeta(_ value: DatabaseValue) throws -> ObjectMeta {
         switch value.storage {
         case .blob(let data):
             guard let meta = ObjectMeta(encoded: data) else {
@@ -151,7 +203,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         }
     }
 
-    private func fetchObject(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
+    func fetchObject(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT * FROM objects WHERE bucket = ? AND key = ?"),
             arguments: [bucket, Data(key.utf8)]
@@ -179,7 +231,8 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         }
         return ObjectRecord(
             bucket: bucket, key: key, size: row.size, etag: row.etag,
-            lastModified: Date(timeIntervalSince1970: row.lastModified), blobID: row.blobID, meta: meta)
+            lastModified: Date(timeIntervalSince1970: row.lastModified), blobID: row.blobID, meta: meta,
+            parts: row.parts)
     }
 
     private func object(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
@@ -200,11 +253,11 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         return try pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
     }
 
-    private func put(_ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?) throws
+    func put(_ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?) throws
         -> ObjectRecord?
     {
         try Self.requireBucket(db, object.bucket)
-        let existing = try fetchObject(db, bucket: object.bucket, key: object.key)
+        var existing = try fetchObject(db, bucket: object.bucket, key: object.key)
         switch condition {
         case .ifNoneMatchAny?:
             if existing != nil { throw StorageError.preconditionFailed }
@@ -214,17 +267,28 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         case nil:
             break
         }
-        try db.execute(
+        if existing != nil { try Self.retireManifest(db, &existing!) }
+        try db.cachedStatement(
             sql: """
-                INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                object.bucket, Data(object.key.utf8), object.size, object.etag,
-                object.lastModified.timeIntervalSince1970, object.meta.storageClass ?? "STANDARD",
-                object.blobID, meta,
-            ])
+                INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta, parts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            object.bucket, Data(object.key.utf8), object.size, object.etag,
+            object.lastModified.timeIntervalSince1970, object.meta.storageClass ?? "STANDARD",
+            object.blobID, meta, object.parts,
+        ])
         return existing
+    }
+
+    /// For a multipart object leaving the catalog: deletes its manifest and lists its part blobs in the
+    /// record, for the caller to retire.
+    static func retireManifest(_ db: Database, _ record: inout ObjectRecord) throws {
+        guard record.parts > 0 else { return }
+        record.partBlobs = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT blob_id FROM object_parts WHERE manifest = ? ORDER BY number"),
+            arguments: [record.blobID])
+        try db.cachedStatement(sql: "DELETE FROM object_parts WHERE manifest = ?").execute(arguments: [record.blobID])
     }
 
     package func deleteObject(bucket: String, key: String, ifMatch: String?) async throws -> ObjectRecord? {
@@ -236,7 +300,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
     }
 
     private func delete(_ db: Database, bucket: String, key: String, ifMatch: String?) throws -> ObjectRecord? {
-        guard let existing = try fetchObject(db, bucket: bucket, key: key) else {
+        guard var existing = try fetchObject(db, bucket: bucket, key: key) else {
             try Self.requireBucket(db, bucket)
             if ifMatch != nil { throw StorageError.noSuchKey }
             return nil
@@ -245,6 +309,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(arguments: [
             bucket, Data(key.utf8),
         ])
+        try Self.retireManifest(db, &existing)
         return existing
     }
 
@@ -253,9 +318,10 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             try Self.requireBucket(db, bucket)
             var removed: [ObjectRecord] = []
             for key in keys {
-                if let existing = try self.fetchObject(db, bucket: bucket, key: key) {
-                    try db.execute(
-                        sql: "DELETE FROM objects WHERE bucket = ? AND key = ?", arguments: [bucket, Data(key.utf8)])
+                if var existing = try self.fetchObject(db, bucket: bucket, key: key) {
+                    try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(
+                        arguments: [bucket, Data(key.utf8)])
+                    try Self.retireManifest(db, &existing)
                     removed.append(existing)
                 }
             }
@@ -352,7 +418,14 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
 
     package func referencedBlobIDs() async throws -> Set<String> {
         try await pool.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT blob_id FROM objects"))
+            Set(
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT blob_id FROM objects WHERE parts = 0
+                        UNION ALL SELECT blob_id FROM object_parts
+                        UNION ALL SELECT blob_id FROM upload_parts
+                        """))
         }
     }
 }

@@ -3,7 +3,7 @@
 extension ObjectMeta {
     private enum Tag: UInt8 {
         case contentType = 1, cacheControl, contentDisposition, contentEncoding, contentLanguage, expires
-        case storageClass, userKey, userValue, checksumAlgorithm, checksumValue
+        case storageClass, userKey, userValue, checksumAlgorithm, checksumValue, checksumType
     }
 
     static let formatVersion: UInt8 = 1
@@ -29,6 +29,7 @@ extension ObjectMeta {
         put(.contentLanguage, contentLanguage)
         put(.expires, expires)
         put(.storageClass, storageClass)
+        put(.checksumType, checksumType)
         for (k, v) in user.sorted(by: { $0.key < $1.key }) {
             put(.userKey, k)
             put(.userValue, v)
@@ -72,6 +73,7 @@ extension ObjectMeta {
             case .contentLanguage: contentLanguage = value
             case .expires: expires = value
             case .storageClass: storageClass = value
+            case .checksumType: checksumType = value
             case .userKey: pendingUserKey = value
             case .userValue:
                 guard let k = pendingUserKey else { return nil }

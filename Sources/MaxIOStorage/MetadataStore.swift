@@ -1,3 +1,5 @@
+import Foundation
+
 /// The catalog: buckets and object metadata. Every method is one transaction.
 /// Implementations: SQLite (embedded default); PostgreSQL (cluster) later. Methods throw `StorageError`
 /// for expected outcomes; anything else is an internal error.
@@ -7,8 +9,10 @@ package protocol MetadataStore: Sendable {
     func bucket(_ name: String) async throws -> BucketRecord?
     /// Buckets in name order, optionally of one owner, with a prefix, after a name.
     func listBuckets(owner: String?, prefix: String?, after: String?, limit: Int) async throws -> [BucketRecord]
-    /// Throws `noSuchBucket` or `bucketNotEmpty`.
-    func deleteBucket(_ name: String) async throws
+    /// Throws `noSuchBucket` or `bucketNotEmpty`. Uploads in progress go with the bucket: returns the blobs
+    /// of their parts, for the caller to retire.
+    @discardableResult
+    func deleteBucket(_ name: String) async throws -> [String]
 
     /// Throws `noSuchBucket` when the bucket does not exist; nil when the key does not.
     func object(bucket: String, key: String) async throws -> ObjectRecord?
@@ -22,8 +26,41 @@ package protocol MetadataStore: Sendable {
     func deleteObjects(bucket: String, keys: [String]) async throws -> [ObjectRecord]
     /// Throws `noSuchBucket`.
     func listObjects(bucket: String, query: ListQuery) async throws -> ListPage
-    /// Every blob id the catalog references (for garbage collection of orphans).
+    /// Every blob id the catalog references, of objects, object parts and upload parts (for garbage
+    /// collection of orphans).
     func referencedBlobIDs() async throws -> Set<String>
+
+    /// The parts of a completed multipart object, in order; empty when the manifest no longer exists
+    /// (the object was replaced or deleted).
+    func objectParts(manifest: String) async throws -> [ObjectPart]
+
+    // MARK: multipart uploads
+
+    /// Throws `noSuchBucket`.
+    func createUpload(_ upload: UploadRecord) async throws
+    /// The upload, if it is in progress for this bucket and key. Throws `noSuchBucket`.
+    func upload(id: String, bucket: String, key: String) async throws -> UploadRecord?
+    /// Records an uploaded part, replacing one with the same number; returns the replaced part, whose blob
+    /// the caller retires. Throws `noSuchUpload` when the upload is not (or no longer) in progress.
+    func putPart(_ part: PartRecord, uploadID: String, bucket: String, key: String) async throws -> PartRecord?
+    /// Parts with numbers greater than `after`, ascending, at most `limit`. Throws `noSuchUpload`.
+    func listParts(uploadID: String, bucket: String, key: String, after: Int, limit: Int) async throws -> (
+        UploadRecord, [PartRecord]
+    )
+    /// Completes an upload in one transaction: `build` checks the parts named by the request against the
+    /// uploaded ones and returns the object and its manifest; the object becomes visible (checking
+    /// `condition`), the upload and its parts disappear. A retried completion of an upload that already made
+    /// the current object at the key answers that object (`alreadyCompleted`). Throws `noSuchUpload`.
+    func completeUpload(
+        uploadID: String, bucket: String, key: String, condition: WriteCondition?,
+        build: @Sendable (UploadRecord, [PartRecord]) throws -> (ObjectRecord, [ObjectPart])
+    ) async throws -> CompletionResult
+    /// Removes an upload; returns the blobs of its parts. Throws `noSuchUpload`.
+    func abortUpload(uploadID: String, bucket: String, key: String) async throws -> [String]
+    /// Uploads in progress, by key then initiation. Throws `noSuchBucket`.
+    func listUploads(bucket: String, query: UploadsQuery) async throws -> UploadsPage
+    /// Uploads (of any bucket) initiated before `before`, oldest first, at most `limit`.
+    func staleUploads(before: Date, limit: Int) async throws -> [UploadRecord]
 }
 
 /// A catalog that can answer on the calling thread (an embedded database). `ObjectService` uses it to do
@@ -33,4 +70,5 @@ package protocol SynchronousMetadataStore: MetadataStore {
     func objectSync(bucket: String, key: String) throws -> ObjectRecord?
     func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> ObjectRecord?
     func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> ObjectRecord?
+    func objectPartsSync(manifest: String) throws -> [ObjectPart]
 }

@@ -50,12 +50,16 @@ package struct ReadObject: Sendable {
     }
     package var record: ObjectRecord
     package var body: Body
+    /// The parts of a multipart object; empty for one stored as a single blob.
+    package var parts: [ObjectPart] = []
 }
 
 /// An object opened for reading: its record and its bytes.
 package struct OpenObject: Sendable {
     package var record: ObjectRecord
     package var reader: any BlobReader
+    /// The parts of a multipart object; empty for one stored as a single blob.
+    package var parts: [ObjectPart] = []
 }
 
 /// Buckets and objects over a `MetadataStore` and a `BlobStore`: the commit protocol lives here.
@@ -66,6 +70,8 @@ package struct ObjectService: Sendable {
     /// The embedded backend (synchronous catalog and file blobs): small requests run as one job on the
     /// blob store's thread pool instead of a hop per step.
     let embedded: (catalog: any SynchronousMetadataStore, files: FileBlobStore)?
+    /// Keeps the parts of multipart objects being read from being unlinked under the reader.
+    package let leases = ManifestLeases()
     /// Bodies up to this size are written in one job; objects up to `wholeReadLimit` are read in one.
     package static let wholeWriteLimit: Int64 = 1 << 20
 
@@ -86,6 +92,7 @@ package struct ObjectService: Sendable {
         if let sha = req.expectedSHA256, sha != digests.sha256 { throw StorageError.contentSHA256Mismatch }
         var meta = req.meta
         meta.checksums = nil
+        meta.checksumType = nil
         if let hasher = digests.checksum {
             let computed = hasher.base64()
             if let expected = req.expectedChecksum?(), expected != computed {
@@ -105,6 +112,26 @@ package struct ObjectService: Sendable {
         if let embedded, let declared = req.declaredSize, declared <= Self.wholeWriteLimit {
             return try await putWhole(req, body: body, declared: Int(declared), embedded: embedded, now: now)
         }
+        let blob = try await writeBlob(req, body: body)
+        let record = ObjectRecord(
+            bucket: req.bucket, key: req.key, size: blob.digests.size, etag: Hex.encode(blob.digests.md5),
+            lastModified: now, blobID: blob.id, meta: blob.meta)
+        let replaced: ObjectRecord?
+        do {
+            replaced = try await metadata.putObject(record, condition: req.condition)
+        } catch {
+            await blobs.delete(blob.id)
+            throw error
+        }
+        if let replaced { await retire(replaced) }
+        return record
+    }
+
+    /// Streams `body` into a new committed blob, checking its size and digests against `req`; the blob is
+    /// not referenced by the catalog yet. On failure nothing is left behind.
+    func writeBlob<Body: AsyncSequence>(_ req: PutRequest, body: Body) async throws -> (
+        id: String, digests: BlobDigests, meta: ObjectMeta
+    ) where Body.Element == ByteBuffer {
         let writer = try await blobs.create(hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum)
         do {
             var received: Int64 = 0
@@ -117,21 +144,29 @@ package struct ObjectService: Sendable {
             let digests = try await writer.finish()
             let meta = try Self.validate(digests, req)
             try await writer.commit()
-            let record = ObjectRecord(
-                bucket: req.bucket, key: req.key, size: digests.size, etag: Hex.encode(digests.md5),
-                lastModified: now, blobID: writer.id, meta: meta)
-            do {
-                let replaced = try await metadata.putObject(record, condition: req.condition)
-                if let replaced { await blobs.delete(replaced.blobID) }
-            } catch {
-                await blobs.delete(writer.id)
-                throw error
-            }
-            return record
+            return (writer.id, digests, meta)
         } catch {
             await writer.abort()
             throw error
         }
+    }
+
+    /// Retires the blobs of a record the catalog no longer shows (replaced or deleted).
+    package func retire(_ record: ObjectRecord) async {
+        if record.parts == 0 {
+            await blobs.delete(record.blobID)
+            return
+        }
+        for id in leases.retire(record.blobID, blobs: record.partBlobs) { await blobs.delete(id) }
+    }
+
+    /// `retire` inside a one-job request on the embedded backend.
+    func retireSync(_ record: ObjectRecord, files: FileBlobStore) {
+        if record.parts == 0 {
+            files.unlinkSync(record.blobID)
+            return
+        }
+        for id in leases.retire(record.blobID, blobs: record.partBlobs) { files.unlinkSync(id) }
     }
 
     /// A small body: gathered in memory (at most `wholeWriteLimit` bytes, as declared), then written,
@@ -170,7 +205,7 @@ package struct ObjectService: Sendable {
                 embedded.files.unlinkSync(id)
                 throw error
             }
-            if let replaced { embedded.files.unlinkSync(replaced.blobID) }
+            if let replaced { self.retireSync(replaced, files: embedded.files) }
             return record
         }
     }
@@ -180,13 +215,17 @@ package struct ObjectService: Sendable {
     package func read(bucket: String, key: String, wholeUpTo limit: Int) async throws -> ReadObject {
         guard let embedded else {
             let o = try await open(bucket: bucket, key: key)
-            return ReadObject(record: o.record, body: .reader(o.reader))
+            return ReadObject(record: o.record, body: .reader(o.reader), parts: o.parts)
         }
         let files = embedded.files
         return try await files.pool.runIfActive {
             for _ in 0..<5 {
                 guard let record = try embedded.catalog.objectSync(bucket: bucket, key: key) else {
                     throw StorageError.noSuchKey
+                }
+                if record.parts > 0 {
+                    guard let reader = try self.manifestReader(record, sync: embedded.catalog) else { continue }
+                    return ReadObject(record: record, body: .reader(reader), parts: reader.parts)
                 }
                 guard let (fd, size) = try files.openSync(record.blobID) else { continue }
                 if size > limit {
@@ -208,11 +247,57 @@ package struct ObjectService: Sendable {
             guard let record = try await metadata.object(bucket: bucket, key: key) else {
                 throw StorageError.noSuchKey
             }
+            if record.parts > 0 {
+                leases.acquire(record.blobID)
+                let parts: [ObjectPart]
+                do {
+                    parts = try await metadata.objectParts(manifest: record.blobID)
+                } catch {
+                    for id in leases.release(record.blobID) { await blobs.delete(id) }
+                    throw error
+                }
+                guard !parts.isEmpty else {
+                    for id in leases.release(record.blobID) { await blobs.delete(id) }
+                    continue
+                }
+                let reader = ManifestReader(manifest: record.blobID, parts: parts, blobs: blobs, leases: leases)
+                return OpenObject(record: record, reader: reader, parts: parts)
+            }
             if let reader = try await blobs.open(record.blobID) {
                 return OpenObject(record: record, reader: reader)
             }
         }
         throw StorageError.io("object \(bucket)/\(key): blob missing after retries")
+    }
+
+    /// A reader of a multipart object's parts, holding a lease on its manifest; nil when the manifest is gone
+    /// (the object was replaced after `record` was read: look it up again).
+    func manifestReader(_ record: ObjectRecord, sync catalog: any SynchronousMetadataStore) throws -> ManifestReader? {
+        // Lease first, then read the manifest: a retirement that commits after the read sees the lease.
+        leases.acquire(record.blobID)
+        let parts: [ObjectPart]
+        do {
+            parts = try catalog.objectPartsSync(manifest: record.blobID)
+        } catch {
+            for id in leases.release(record.blobID) { embedded?.files.unlinkSync(id) }
+            throw error
+        }
+        guard !parts.isEmpty else {
+            for id in leases.release(record.blobID) { embedded?.files.unlinkSync(id) }
+            return nil
+        }
+        return ManifestReader(manifest: record.blobID, parts: parts, blobs: blobs, leases: leases)
+    }
+
+    /// An object's record and, for a multipart object, its parts (for `partNumber` requests).
+    package func headWithParts(bucket: String, key: String) async throws -> (ObjectRecord, [ObjectPart]) {
+        for _ in 0..<5 {
+            let record = try await head(bucket: bucket, key: key)
+            guard record.parts > 0 else { return (record, []) }
+            let parts = try await metadata.objectParts(manifest: record.blobID)
+            if !parts.isEmpty { return (record, parts) }
+        }
+        throw StorageError.io("object \(bucket)/\(key): manifest missing after retries")
     }
 
     package func head(bucket: String, key: String) async throws -> ObjectRecord {
@@ -232,19 +317,24 @@ package struct ObjectService: Sendable {
         if let embedded {
             try await embedded.files.pool.runIfActive {
                 if let removed = try embedded.catalog.deleteObjectSync(bucket: bucket, key: key, ifMatch: ifMatch) {
-                    embedded.files.unlinkSync(removed.blobID)
+                    self.retireSync(removed, files: embedded.files)
                 }
             }
             return
         }
         if let removed = try await metadata.deleteObject(bucket: bucket, key: key, ifMatch: ifMatch) {
-            await blobs.delete(removed.blobID)
+            await retire(removed)
         }
     }
 
     package func delete(bucket: String, keys: [String]) async throws {
         let removed = try await metadata.deleteObjects(bucket: bucket, keys: keys)
-        for r in removed { await blobs.delete(r.blobID) }
+        for r in removed { await retire(r) }
+    }
+
+    /// Deletes an empty bucket, with any uploads still in progress in it.
+    package func deleteBucket(_ name: String) async throws {
+        for id in try await metadata.deleteBucket(name) { await blobs.delete(id) }
     }
 
     /// Copies an already opened source into a new object.

@@ -27,6 +27,8 @@ package struct ObjectMeta: Sendable, Equatable, Codable {
     package var storageClass: String?
     /// Additional checksums, by algorithm name (`CRC32`, `SHA256`...), base64.
     package var checksums: [String: String]?
+    /// `COMPOSITE` or `FULL_OBJECT` for multipart objects with a checksum; nil means full-object.
+    package var checksumType: String?
 
     package init(
         contentType: String? = nil, cacheControl: String? = nil, contentDisposition: String? = nil,
@@ -52,13 +54,23 @@ package struct ObjectRecord: Sendable, Equatable {
     /// MD5 hex (or multipart form), without quotes.
     package var etag: String
     package var lastModified: Date
+    /// The blob holding the bytes; for a multipart object (`parts > 0`), the id of its part manifest.
     package var blobID: String
     package var meta: ObjectMeta
+    /// 0 for an object stored as one blob; the number of parts of a completed multipart upload.
+    package var parts: Int
+    /// Filled by the catalog only in records it returns as removed or replaced: the blobs of the parts
+    /// of a multipart object, whose manifest the same transaction deleted.
+    package var partBlobs: [String] = []
+
+    /// The blobs to retire once this record is no longer visible.
+    package var blobsToRetire: [String] { parts == 0 ? [blobID] : partBlobs }
 
     package init(
         bucket: String, key: String, size: Int64, etag: String, lastModified: Date, blobID: String,
-        meta: ObjectMeta
+        meta: ObjectMeta, parts: Int = 0
     ) {
+        self.parts = parts
         self.bucket = bucket
         self.key = key
         self.size = size

@@ -14,5 +14,15 @@ package enum StorageError: Error, Sendable, Equatable {
     case contentSHA256Mismatch
     case incompleteBody
     case entityTooLarge
+    case noSuchUpload
+    /// A part named at completion was never uploaded, or its ETag or checksum differs.
+    case invalidPart(partNumber: Int)
+    case invalidPartOrder
+    /// A part other than the last is under the 5 MiB minimum.
+    case entityTooSmall(partNumber: Int, size: Int64)
+    /// A request that is well-formed but not acceptable; the message says why.
+    case invalidRequest(String)
+    /// CompleteMultipartUpload named a checksum type other than the upload's.
+    case checksumTypeMismatch(upload: String?, requested: String)
     case io(String)
 }

@@ -7,7 +7,7 @@ struct MaxIOFS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maxiofs",
         abstract: "An S3-compatible object store.",
-        subcommands: [Serve.self, Version.self])
+        subcommands: [Serve.self, Admin.self, Version.self])
 }
 
 struct Serve: AsyncParsableCommand {
@@ -53,6 +53,47 @@ struct Serve: AsyncParsableCommand {
         } catch let e as ConfigError {
             throw ValidationError(e.description)
         }
+    }
+}
+
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Operator commands on a data directory.", subcommands: [AbortUploads.self])
+}
+
+struct AbortUploads: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abort-uploads",
+        abstract: "Abort multipart uploads started longer ago than --older-than, removing their parts.",
+        discussion: "Safe while the server runs: an upload that completes meanwhile is left alone.")
+
+    @Option(help: "Data directory (MAXIOFS_DATA_DIR). Default: ./data")
+    var dataDir: String?
+
+    @Option(help: "Age of the uploads to abort: 7d, 12h, 30m, 90s or seconds. Default: 7d")
+    var olderThan: String = "7d"
+
+    @Flag(help: "Only list the uploads that would be aborted.")
+    var dryRun = false
+
+    func run() async throws {
+        guard let age = MaxIOServer.Admin.parseDuration(olderThan) else {
+            throw ValidationError("--older-than: '\(olderThan)' is not a duration such as 7d, 12h, 30m or 90s")
+        }
+        let dir = dataDir ?? ProcessInfo.processInfo.environment["MAXIOFS_DATA_DIR"] ?? "./data"
+        let uploads: [MaxIOServer.Admin.UploadSummary]
+        do {
+            uploads = try await MaxIOServer.Admin.abortStaleUploads(dataDir: dir, olderThan: age, dryRun: dryRun)
+        } catch let e as ConfigError {
+            throw ValidationError(e.description)
+        }
+        let formatter = ISO8601DateFormatter()
+        for u in uploads {
+            print(
+                "\(dryRun ? "would abort" : "aborted") \(u.bucket)/\(u.key) \(u.uploadID) (initiated \(formatter.string(from: u.initiated)))"
+            )
+        }
+        print("\(uploads.count) upload(s) \(dryRun ? "would be aborted" : "aborted")")
     }
 }
 

@@ -53,7 +53,16 @@ def checksum_b64(algorithm: str, data: bytes) -> str:
 
 
 def checksum_headers(response) -> dict[str, str]:
-    return {k: v for k, v in response["ResponseMetadata"]["HTTPHeaders"].items() if k.startswith("x-amz-checksum-")}
+    """The x-amz-checksum-<algorithm> headers; x-amz-checksum-type is checked on its own."""
+    return {
+        k: v
+        for k, v in response["ResponseMetadata"]["HTTPHeaders"].items()
+        if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-type"
+    }
+
+
+def checksum_type(response) -> str | None:
+    return response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-checksum-type")
 
 
 def put_with_checksum_algorithm(s3, bucket, key, data, algorithm):
@@ -100,14 +109,18 @@ def test_checksum_roundtrip(s3, s3_without_checksum_mode, bucket, algorithm):
     assert put.get(field) == expected
     assert checksum_headers(put) == {header: expected}
 
+    # A single PUT's checksum is of the whole object (AWS sends the type with it).
+    assert checksum_type(put) == "FULL_OBJECT"
     head = s3.head_object(Bucket=bucket, Key="obj", ChecksumMode="ENABLED")
     assert head.get(field) == expected
+    assert head.get("ChecksumType") == "FULL_OBJECT"
     get = s3.get_object(Bucket=bucket, Key="obj", ChecksumMode="ENABLED")
     assert get.get(field) == expected
     assert get["Body"].read() == DATA
 
     # Without x-amz-checksum-mode: ENABLED no checksum is returned.
     assert checksum_headers(s3.head_object(Bucket=bucket, Key="obj")) == {}
+    assert checksum_type(s3.head_object(Bucket=bucket, Key="obj")) is None
     plain = s3_without_checksum_mode.get_object(Bucket=bucket, Key="obj")
     assert checksum_headers(plain) == {}
     assert plain["Body"].read() == DATA

@@ -68,12 +68,15 @@ class StreamSigner:
     def _sign(self, string_to_sign: str) -> str:
         return hmac.new(self.signing_key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
-    def seed(self, method: str, path: str, headers: dict[str, str], payload: str) -> tuple[str, str]:
-        """Return (signed_headers, seed_signature); `path` is already URI-encoded, no query."""
+    def seed(
+        self, method: str, path: str, headers: dict[str, str], payload: str, query: str = ""
+    ) -> tuple[str, str]:
+        """Return (signed_headers, seed_signature); `path` is already URI-encoded; `query` is the
+        canonical query string (sorted, encoded)."""
         names = sorted(h.lower() for h in headers)
         lowered = {k.lower(): " ".join(str(v).split()) for k, v in headers.items()}
         canonical = "\n".join(
-            [method, path, "", *(f"{n}:{lowered[n]}" for n in names), "", ";".join(names), payload]
+            [method, path, query, *(f"{n}:{lowered[n]}" for n in names), "", ";".join(names), payload]
         )
         sts = "\n".join(["AWS4-HMAC-SHA256", self.amz_date, self.scope, _sha256_hex(canonical.encode())])
         return ";".join(names), self._sign(sts)
@@ -136,6 +139,7 @@ class StreamingPut:
     mode: str = SIGNED
     trailer_names: tuple[str, ...] = ()
     content_encoding: str = "aws-chunked"
+    query: str = ""  # canonical query string, e.g. for UploadPart
 
     def __post_init__(self):
         self.signer = StreamSigner(
@@ -164,7 +168,7 @@ class StreamingPut:
         Content-Length, as botocore sends trailing checksums over HTTPS.
         """
         headers = self.headers(None if http_chunked else body_length, decoded_length)
-        signed_names, seed = self.signer.seed("PUT", self.path, headers, self.mode)
+        signed_names, seed = self.signer.seed("PUT", self.path, headers, self.mode, self.query)
         body = build_body(seed)
         assert len(body) == body_length
         if corrupt_seed:
@@ -174,7 +178,8 @@ class StreamingPut:
             f"SignedHeaders={signed_names}, Signature={seed}"
         )
         data = iter([body[i : i + 50_000] for i in range(0, len(body), 50_000)]) if http_chunked else body
-        resp = requests.put(self.server.endpoint + self.path, data=data, headers=headers, timeout=60)
+        url = self.server.endpoint + self.path + (f"?{self.query}" if self.query else "")
+        resp = requests.put(url, data=data, headers=headers, timeout=60)
         assert ("Transfer-Encoding" in resp.request.headers) == http_chunked
         return resp
 
@@ -362,3 +367,45 @@ def test_signed_trailer_with_bad_trailer_signature(server, s3, bucket):
     )
     assert_error_response(resp, 403, "SignatureDoesNotMatch")
     assert not object_exists(s3, bucket, "signed-trailer")
+
+
+# ------------------------------------------------ UploadPart with aws-chunked bodies
+
+
+def _part_query(upload_id: str, number: int) -> str:
+    return f"partNumber={number}&uploadId={upload_id}"
+
+
+def test_streaming_upload_part_with_signed_crc32_trailer(server, s3, bucket):
+    """An UploadPart sent as signed aws-chunked with a CRC32 trailer, as SDKs send parts over HTTPS."""
+    first = random_bytes(5 * 1024 * KiB)
+    last = random_bytes(10_000)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp-chunked", ChecksumAlgorithm="CRC32")
+    uid = upload["UploadId"]
+    etags = []
+    for number, data in ((1, first), (2, last)):
+        chunks = [data[i : i + 64 * KiB] for i in range(0, len(data), 64 * KiB)]
+        put = StreamingPut(
+            server, bucket, "mp-chunked", SIGNED_TRAILER, ("x-amz-checksum-crc32",), query=_part_query(uid, number)
+        )
+        resp = put.put_signed(chunks, trailers={"x-amz-checksum-crc32": crc32_b64(data)})
+        assert resp.status_code == 200, resp.content
+        assert resp.headers["ETag"] == quoted_md5(data)
+        assert resp.headers.get("x-amz-checksum-crc32") == crc32_b64(data)
+        etags.append(resp.headers["ETag"])
+    parts = [
+        {"PartNumber": n, "ETag": e, "ChecksumCRC32": crc32_b64(d)}
+        for n, e, d in ((1, etags[0], first), (2, etags[1], last))
+    ]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp-chunked", UploadId=uid, MultipartUpload={"Parts": parts})
+    assert get_body(s3, bucket, "mp-chunked") == first + last
+
+
+def test_streaming_upload_part_with_wrong_trailer_is_refused(server, s3, bucket):
+    data = random_bytes(100 * KiB)
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp-bad")["UploadId"]
+    put = StreamingPut(server, bucket, "mp-bad", UNSIGNED_TRAILER, ("x-amz-checksum-crc32",), query=_part_query(uid, 1))
+    resp = put.put_unsigned_trailer([data], {"x-amz-checksum-crc32": crc32_b64(data + b"x")})
+    assert_error_response(resp, 400, "BadDigest")
+    assert s3.list_parts(Bucket=bucket, Key="mp-bad", UploadId=uid).get("Parts", []) == []
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp-bad", UploadId=uid)

@@ -150,7 +150,14 @@ def test_rename_object_does_not_put(raw, s3, bucket):
 # Writing operations of botocore's S3 model that share a path with PutObject, CreateBucket,
 # DeleteObject or DeleteBucket and differ only by their query (a sub-resource such as
 # ?tagging, or uploadId/partNumber).
-IMPLEMENTED = {"DeleteObjects"}
+IMPLEMENTED = {
+    "DeleteObjects",
+    "CreateMultipartUpload",
+    "UploadPart",
+    "UploadPartCopy",
+    "CompleteMultipartUpload",
+    "AbortMultipartUpload",
+}
 
 
 def _subresource_write_operations():
@@ -195,6 +202,28 @@ def test_unimplemented_operation_does_not_fall_through(raw, s3, bucket, method, 
             purge_bucket(s3, missing)
         assert not created, f"HTTP {resp.status_code} and the bucket was created"
         assert_error_response(resp, 501, "NotImplemented")
+
+
+@pytest.mark.parametrize(
+    "method, query, headers",
+    [
+        ("PUT", [("partNumber", "1"), ("uploadId", "x")], {}),
+        ("PUT", [("partNumber", "1"), ("uploadId", "x")], {"x-amz-copy-source": "/b/k"}),
+        ("POST", [("uploadId", "x")], {}),
+        ("DELETE", [("uploadId", "x")], {}),
+    ],
+    ids=["UploadPart", "UploadPartCopy", "CompleteMultipartUpload", "AbortMultipartUpload"],
+)
+def test_multipart_operation_with_unknown_upload_does_not_fall_through(raw, s3, bucket, method, query, headers):
+    """uploadId names an upload; an unknown one is NoSuchUpload, never a write to or delete of the object."""
+    s3.put_object(Bucket=bucket, Key="k", Body=b"keep")
+    complete = b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>"
+    body = b"" if method == "DELETE" else complete if method == "POST" else b"data"
+    if "x-amz-copy-source" in headers:
+        headers = {"x-amz-copy-source": f"/{bucket}/k"}
+    resp = raw(method, object_path(bucket, "k"), body=body, query=query, headers=headers)
+    assert get_body(s3, bucket, "k") == b"keep"
+    assert_error_response(resp, 404, "NoSuchUpload")
 
 
 # --- regressions from code review ---------------------------------------------------------------
