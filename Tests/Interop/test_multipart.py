@@ -1731,3 +1731,46 @@ def test_list_uploads_encoding_type_url(s3, bucket):
     # Without EncodingType the keys come back as they are (XML-escaped on the wire).
     # (" " sorts before "/").
     assert listed_uploads(s3, bucket) == [(ODD_KEY, upload_id), ("dir/ü/nested", other)]
+
+
+def test_full_object_crc64nvme_is_the_default_type(s3, bucket):
+    # CRC64NVME supports only FULL_OBJECT, which is also its default type. The expected values come from
+    # the pure-Python CRC of test_checksums (one pass over the data: the running register of part 1
+    # continues over part 2).
+    from test_checksums import _CRC64NVME_TABLE
+
+    ones = 0xFFFFFFFFFFFFFFFF
+
+    def run(register: int, data: bytes) -> int:
+        for byte in data:
+            register = _CRC64NVME_TABLE[(register ^ byte) & 0xFF] ^ (register >> 8)
+        return register
+
+    bodies = [os.urandom(PART), b"\x01tail"]
+    first = run(ones, bodies[0])
+    digests = [(first ^ ones).to_bytes(8, "big"), (run(ones, bodies[1]) ^ ones).to_bytes(8, "big")]
+    expected = b64((run(first, bodies[1]) ^ ones).to_bytes(8, "big"))
+    resp = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC64NVME")
+    assert resp["ChecksumType"] == "FULL_OBJECT"
+    parts = _upload_with_checksums(s3, bucket, "k", resp["UploadId"], "CRC64NVME", bodies, digests)
+    done = complete(s3, bucket, "k", resp["UploadId"], parts)
+    assert (done["ChecksumCRC64NVME"], done["ChecksumType"]) == (expected, "FULL_OBJECT")
+    head = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+    assert checksum_headers(head) == {"x-amz-checksum-crc64nvme": expected, "x-amz-checksum-type": "FULL_OBJECT"}
+    assert get_body(s3, bucket, "k") == b"".join(bodies)
+
+
+def test_boto3_transfer_manager_64_mib_file(s3, bucket, tmp_path):
+    # The case: 5 MiB parts over a 64 MiB file, 8 threads, with the SDK's default checksums.
+    config = TransferConfig(multipart_threshold=PART, multipart_chunksize=PART, max_concurrency=8)
+    data = os.urandom(64 * MiB)
+    src, dst = tmp_path / "src.bin", tmp_path / "dst.bin"
+    src.write_bytes(data)
+    s3.upload_file(str(src), bucket, "big.bin", Config=config)
+    head = s3.head_object(Bucket=bucket, Key="big.bin", ChecksumMode="ENABLED")
+    parts = [PART] * 12 + [64 * MiB - 12 * PART]
+    assert head["ETag"] == mpu_etag(split(data, parts))
+    assert head["ContentLength"] == len(data)
+    s3.download_file(bucket, "big.bin", str(dst), Config=config)
+    assert hashlib.sha256(dst.read_bytes()).digest() == hashlib.sha256(data).digest()
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
