@@ -28,6 +28,8 @@ package enum Hex {
         return out
     }
 
+    package static func isHexDigit(_ c: UInt8) -> Bool { value(c) != nil }
+
     private static func value(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")

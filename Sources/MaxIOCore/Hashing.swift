@@ -31,3 +31,11 @@ package func randomHexID(bytes: Int = 16) -> String {
     }
     return Hex.encode(out.prefix(bytes))
 }
+
+/// An id that sorts by creation time: 16 hex digits of nanoseconds since 1970, then `randomBytes` random
+/// bytes in hex. Upload ids and version ids, so the catalog's order of ids is the order of creation.
+package func timeOrderedID(now: Date = Date(), randomBytes: Int) -> String {
+    let ns = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
+    let t = String(ns, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - t.count)) + t + randomHexID(bytes: randomBytes)
+}

@@ -49,6 +49,9 @@ extension HTTPField.Name {
     static let amzChecksumType = HTTPField.Name("x-amz-checksum-type")!
     static let amzCopySourceRange = HTTPField.Name("x-amz-copy-source-range")!
     static let amzMPPartsCount = HTTPField.Name("x-amz-mp-parts-count")!
+    static let amzVersionID = HTTPField.Name("x-amz-version-id")!
+    static let amzDeleteMarker = HTTPField.Name("x-amz-delete-marker")!
+    static let amzCopySourceVersionID = HTTPField.Name("x-amz-copy-source-version-id")!
 }
 
 extension S3API {
@@ -196,7 +199,7 @@ extension S3API {
     }
 
     /// `x-amz-copy-source`: bucket and key (URL-encoded, optional leading slash, optional `?versionId=`).
-    func copySource(_ call: S3Call) throws -> (bucket: String, key: String) {
+    func copySource(_ call: S3Call) throws -> (bucket: String, key: String, versionID: String?) {
         guard let rawSource = call.header(.amzCopySource) else { throw S3Error(.InvalidRequest) }
         var sourceText = rawSource
         var versionID: String?
@@ -218,20 +221,29 @@ extension S3API {
         }
         let srcBucket = String(trimmed[..<slash])
         let srcKey = String(trimmed[trimmed.index(after: slash)...])
-        if let v = versionID, v != "null" {
-            throw S3Error(.NoSuchVersion, nil, extra: [("Key", srcKey), ("VersionId", v)])
-        }
-        return (srcBucket, srcKey)
+        if let v = versionID { try Self.checkVersionSyntax(v) }
+        return (srcBucket, srcKey, versionID)
     }
 
     /// Opens a copy source, naming the missing bucket or key in the error.
-    func openCopySource(bucket: String, key: String) async throws -> OpenObject {
+    func openCopySource(bucket: String, key: String, versionID: String?) async throws -> OpenObject {
         do {
-            return try await objects.open(bucket: bucket, key: key)
+            return try await objects.open(bucket: bucket, key: key, versionID: versionID)
         } catch StorageError.noSuchBucket {
             throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", bucket)])
         } catch StorageError.noSuchKey {
             throw S3Error(.NoSuchKey, nil, extra: [("Key", key)])
+        } catch StorageError.noSuchVersion {
+            throw S3Error(.NoSuchVersion, nil, extra: [("Key", key), ("VersionId", versionID ?? "")])
+        } catch StorageError.deleteMarker(let v, let requested) {
+            // As AWS: a copy source that is a delete marker is a missing key (or a bad version).
+            throw requested
+                ? S3Error(
+                    .InvalidRequest,
+                    "The source of a copy request may not specifically refer to a delete marker by version id.")
+                : S3Error(
+                    .NoSuchKey, nil, extra: [("Key", key)],
+                    headers: [("x-amz-delete-marker", "true"), ("x-amz-version-id", v)])
         }
     }
 
@@ -239,9 +251,9 @@ extension S3API {
         let (bucket, key) = try requireKey(call)
         let id = try uploadID(call)
         let number = try partNumber(call)
-        let (srcBucket, srcKey) = try copySource(call)
+        let (srcBucket, srcKey, srcVersion) = try copySource(call)
         let upload = try await objects.upload(id: id, bucket: bucket, key: key)
-        let source = try await openCopySource(bucket: srcBucket, key: srcKey)
+        let source = try await openCopySource(bucket: srcBucket, key: srcKey, versionID: srcVersion)
         do {
             try evaluateCopyConditionals(call, record: source.record)
             let size = source.reader.size
@@ -270,7 +282,11 @@ extension S3API {
             w.element("ETag", "\"\(stored.part.etag)\"")
             if let (a, v) = stored.checksum { w.element("Checksum" + a.rawValue, v) }
             w.close("CopyPartResult")
-            return xmlResponse(w.finish())
+            var response = xmlResponse(w.finish())
+            if !source.record.versionID.isEmpty {
+                response.headers[.amzCopySourceVersionID] = source.record.versionID
+            }
+            return response
         } catch {
             await source.reader.close()
             throw error
@@ -345,7 +361,9 @@ extension S3API {
         }
         if let t = record.meta.checksumType { w.element("ChecksumType", t) }
         w.close("CompleteMultipartUploadResult")
-        return xmlResponse(w.finish())
+        var response = xmlResponse(w.finish())
+        addVersionHeader(&response.headers, record.versionID)
+        return response
     }
 
     func abortMultipartUpload(_ call: S3Call) async throws -> Response {
@@ -455,7 +473,7 @@ extension S3API {
 
     func getObjectAttributes(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
-        try checkVersionID(call)
+        let versionID = try versionParam(call)
         let requested = Set(
             (call.header("x-amz-object-attributes") ?? "").split(separator: ",").map { $0.trimmingSpaces() }
                 .filter { !$0.isEmpty })
@@ -480,7 +498,7 @@ extension S3API {
             }
             marker = v
         }
-        let (record, parts) = try await objects.headWithParts(bucket: bucket, key: key)
+        let (record, parts) = try await objects.headWithParts(bucket: bucket, key: key, versionID: versionID)
         var w = XMLWriter(capacity: 512 + (requested.contains("ObjectParts") ? parts.count * 120 : 0))
         w.open("GetObjectAttributesResponse")
         if requested.contains("ETag") { w.element("ETag", record.etag) }
@@ -519,6 +537,7 @@ extension S3API {
         w.close("GetObjectAttributesResponse")
         var response = xmlResponse(w.finish())
         response.headers[.lastModified] = WireDate.http(record.lastModified)
+        addVersionHeader(&response.headers, record.versionID)
         return response
     }
 }

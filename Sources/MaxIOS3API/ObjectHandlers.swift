@@ -148,6 +148,7 @@ extension S3API {
         }
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
+        addVersionHeader(&headers, record.versionID)
         addChecksumHeaders(&headers, record: record)
         headers[.contentLength] = "0"
         return Response(status: .ok, headers: headers)
@@ -201,10 +202,24 @@ extension S3API {
 
     // MARK: GetObject / HeadObject
 
-    func checkVersionID(_ call: S3Call) throws {
-        if let v = call.query["versionId"], v != "null" {
-            throw S3Error(.NoSuchVersion, nil, extra: [("Key", call.key ?? ""), ("VersionId", v)])
+    /// The `versionId` a request names: `null` or one of our ids (32 hex digits); nil when absent.
+    func versionParam(_ call: S3Call) throws -> String? {
+        guard let v = call.query["versionId"] else { return nil }
+        try Self.checkVersionSyntax(v)
+        return v
+    }
+
+    static func checkVersionSyntax(_ v: String) throws {
+        guard v == VersionID.null || (v.utf8.count == 32 && v.utf8.allSatisfy { Hex.isHexDigit($0) }) else {
+            throw S3Error(
+                .InvalidArgument, v.isEmpty ? "Version id cannot be the empty string" : "Invalid version id specified",
+                extra: [("ArgumentName", "versionId"), ("ArgumentValue", v)])
         }
+    }
+
+    /// `x-amz-version-id` for a record of a bucket that has (or had) versioning.
+    func addVersionHeader(_ headers: inout HTTPFields, _ versionID: String) {
+        if !versionID.isEmpty { headers[.amzVersionID] = versionID }
     }
 
     /// Evaluates GET/HEAD conditionals with S3's precedence. Returns 304/412 as an error.
@@ -240,6 +255,7 @@ extension S3API {
         let m = record.meta
         h[.eTag] = "\"\(record.etag)\""
         h[.lastModified] = WireDate.http(record.lastModified)
+        addVersionHeader(&h, record.versionID)
         h[.acceptRanges] = "bytes"
         h[.contentType] = call.query["response-content-type"] ?? m.contentType ?? "binary/octet-stream"
         if let v = call.query["response-cache-control"] ?? m.cacheControl { h[.cacheControl] = v }
@@ -294,14 +310,14 @@ extension S3API {
 
     func getObject(_ call: S3Call, head: Bool) async throws -> Response {
         let (bucket, key) = try requireKey(call)
-        try checkVersionID(call)
+        let versionID = try versionParam(call)
         if head {
             let record: ObjectRecord
             var parts: [ObjectPart] = []
             if call.query["partNumber"] != nil {
-                (record, parts) = try await objects.headWithParts(bucket: bucket, key: key)
+                (record, parts) = try await objects.headWithParts(bucket: bucket, key: key, versionID: versionID)
             } else {
-                record = try await objects.head(bucket: bucket, key: key)
+                record = try await objects.head(bucket: bucket, key: key, versionID: versionID)
             }
             try evaluateConditionals(call, record: record)
             var headers = objectHeaders(call, record: record)
@@ -310,7 +326,8 @@ extension S3API {
             headers[.contentLength] = String(range?.count ?? 0)
             return Response(status: status, headers: headers)
         }
-        let object = try await objects.read(bucket: bucket, key: key, wholeUpTo: S3Limits.smallRead)
+        let object = try await objects.read(
+            bucket: bucket, key: key, versionID: versionID, wholeUpTo: S3Limits.smallRead)
         switch object.body {
         case .bytes(let bytes):
             try evaluateConditionals(call, record: object.record)
@@ -378,9 +395,13 @@ extension S3API {
 
     func deleteObject(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
-        try checkVersionID(call)
-        try await objects.delete(bucket: bucket, key: key, ifMatch: call.header(.ifMatch).map { ETagMatch.strip($0) })
-        return Response(status: .noContent)
+        let outcome = try await objects.delete(
+            bucket: bucket, key: key, versionID: try versionParam(call),
+            ifMatch: call.header(.ifMatch).map { ETagMatch.strip($0) })
+        var headers = HTTPFields()
+        if let v = outcome.versionID { headers[.amzVersionID] = v }
+        if outcome.deleteMarker { headers[.amzDeleteMarker] = "true" }
+        return Response(status: .noContent, headers: headers)
     }
 
     func deleteObjects(_ call: S3Call) async throws -> Response {
@@ -393,26 +414,34 @@ extension S3API {
         let quiet = doc.child("Quiet")?.text.trimmingSpaces().lowercased() == "true"
         let entries = doc.all("Object")
         guard !entries.isEmpty, entries.count <= 1000 else { throw S3Error(.MalformedXML) }
-        var valid: [String] = []
+        var valid: [DeleteTarget] = []
         var errors: [(key: String, code: String, message: String)] = []
         for e in entries {
             guard let key = e.child("Key")?.text else { throw S3Error(.MalformedXML) }
+            let version = e.child("VersionId")?.text
             if key.isEmpty || key.utf8.count > ObjectKeyRules.maxBytes {
                 errors.append(
                     (key, "InvalidArgument", key.isEmpty ? "The key must not be empty." : "Your key is too long"))
-            } else if let v = e.child("VersionId")?.text, !v.isEmpty, v != "null" {
+            } else if let v = version, (try? Self.checkVersionSyntax(v)) == nil {
                 errors.append((key, "NoSuchVersion", "The specified version does not exist."))
             } else {
-                valid.append(key)
+                valid.append(DeleteTarget(key: key, versionID: version))
             }
         }
-        if !valid.isEmpty { try await objects.delete(bucket: bucket, keys: valid) }
+        let outcomes = valid.isEmpty ? [] : try await objects.delete(bucket: bucket, targets: valid)
         var w = XMLWriter(capacity: 128 + valid.count * 64)
         w.open("DeleteResult")
         if !quiet {
-            for k in valid {
+            for (t, o) in zip(valid, outcomes) {
                 w.open("Deleted", namespace: nil)
-                w.element("Key", k)
+                w.element("Key", t.key)
+                if let v = t.versionID {
+                    w.element("VersionId", v)
+                    if o.deleteMarker { w.element("DeleteMarker", true) }
+                } else if o.deleteMarker, let m = o.versionID {
+                    w.element("DeleteMarker", true)
+                    w.element("DeleteMarkerVersionId", m)
+                }
                 w.close("Deleted")
             }
         }
@@ -431,7 +460,7 @@ extension S3API {
 
     func copyObject(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
-        let (srcBucket, srcKey) = try copySource(call)
+        let (srcBucket, srcKey, srcVersion) = try copySource(call)
         let directive = call.header(.amzMetadataDirective) ?? "COPY"
         guard directive == "COPY" || directive == "REPLACE" else {
             throw S3Error(.InvalidArgument, "Unknown metadata directive.")
@@ -442,7 +471,7 @@ extension S3API {
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
             )
         }
-        let open = try await openCopySource(bucket: srcBucket, key: srcKey)
+        let open = try await openCopySource(bucket: srcBucket, key: srcKey, versionID: srcVersion)
         do {
             try evaluateCopyConditionals(call, record: open.record)
             if open.record.size > S3Limits.maxSinglePut {
@@ -478,7 +507,10 @@ extension S3API {
             w.element("LastModified", WireDate.iso8601(record.lastModified))
             w.element("ETag", "\"\(record.etag)\"")
             w.close("CopyObjectResult")
-            return xmlResponse(w.finish())
+            var response = xmlResponse(w.finish())
+            addVersionHeader(&response.headers, record.versionID)
+            if !open.record.versionID.isEmpty { response.headers[.amzCopySourceVersionID] = open.record.versionID }
+            return response
         } catch {
             await open.reader.close()
             throw error

@@ -63,6 +63,7 @@ package struct S3API: HTTPResponder {
         let state = RequestState(expectsContinue: expects, channel: context.channel)
         var resource = request.uri.path
         var target = S3Target(bucket: nil, key: nil)
+        var versionID: String?
         var response: Response
         do {
             let rawPath = request.uri.path
@@ -76,6 +77,7 @@ package struct S3API: HTTPResponder {
             let queryItems = SigV4.parseQuery(rawQuery)
             var query: [String: String] = [:]
             for item in queryItems where query[item.name] == nil { query[item.name] = item.value }
+            versionID = query["versionId"]
             let route = S3Route.resolve(
                 method: request.method.rawValue, target: target, query: Set(query.keys),
                 hasCopySource: request.headers[HTTPField.Name("x-amz-copy-source")!] != nil)
@@ -94,7 +96,8 @@ package struct S3API: HTTPResponder {
             response = try await dispatch(call)
         } catch {
             response = errorResponse(
-                error, resource: resource, target: target, requestID: requestID, method: request.method)
+                error, resource: resource, target: target, versionID: versionID, requestID: requestID,
+                method: request.method)
             if state.mustCloseOnError {
                 response.headers[.connection] = "close"
                 context.channel.close(mode: .input, promise: nil)
@@ -200,6 +203,9 @@ package struct S3API: HTTPResponder {
         case .ListParts: return try await listParts(call)
         case .ListMultipartUploads: return try await listMultipartUploads(call)
         case .GetObjectAttributes: return try await getObjectAttributes(call)
+        case .GetBucketVersioning: return try await getBucketVersioning(call)
+        case .PutBucketVersioning: return try await putBucketVersioning(call)
+        case .ListObjectVersions: return try await listObjectVersions(call)
         default:
             throw S3Error(.NotImplemented, "\(call.operation.rawValue) is not implemented by this server yet.")
         }
@@ -225,6 +231,16 @@ package struct S3API: HTTPResponder {
             case .bucketAlreadyOwnedByYou: return S3Error(.BucketAlreadyOwnedByYou)
             case .bucketNotEmpty: return S3Error(.BucketNotEmpty)
             case .noSuchKey: return S3Error(.NoSuchKey)
+            case .noSuchVersion: return S3Error(.NoSuchVersion)
+            case .deleteMarker(let versionID, let requested):
+                let headers = [("x-amz-delete-marker", "true"), ("x-amz-version-id", versionID)]
+                if requested {
+                    return S3Error(
+                        .MethodNotAllowed, "The specified method is not allowed against this resource.",
+                        extra: [("Method", "GET"), ("ResourceType", "DeleteMarker")],
+                        headers: headers + [("Allow", "DELETE")])
+                }
+                return S3Error(.NoSuchKey, nil, headers: headers)
             case .preconditionFailed: return S3Error(.PreconditionFailed)
             case .badDigest: return S3Error(.BadDigest)
             case .checksumMismatch(let algorithm):
@@ -302,13 +318,17 @@ package struct S3API: HTTPResponder {
     }
 
     func errorResponse(
-        _ error: any Error, resource: String, target: S3Target, requestID: String, method: HTTPRequest.Method
+        _ error: any Error, resource: String, target: S3Target, versionID: String?, requestID: String,
+        method: HTTPRequest.Method
     ) -> Response {
         var e = s3Error(error)
         // Name the missing resource, as AWS does, unless the handler already did.
         if !e.extra.contains(where: { $0.0 == "Key" || $0.0 == "BucketName" }) {
             switch e.code {
             case .NoSuchKey: if let k = target.key { e.extra.append(("Key", k)) }
+            case .NoSuchVersion:
+                if let k = target.key { e.extra.append(("Key", k)) }
+                if let v = versionID { e.extra.append(("VersionId", v)) }
             case .NoSuchBucket, .BucketNotEmpty, .BucketAlreadyExists, .BucketAlreadyOwnedByYou:
                 if let b = target.bucket { e.extra.append(("BucketName", b)) }
             default: break

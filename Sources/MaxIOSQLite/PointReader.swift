@@ -21,7 +21,8 @@ final class PointReader: Sendable {
             }
             sqlite3_busy_timeout(db, 10_000)
             var stmt: OpaquePointer?
-            let sql = "SELECT size, etag, last_modified, blob_id, meta, parts FROM objects WHERE bucket = ? AND key = ?"
+            let sql =
+                "SELECT size, etag, last_modified, blob_id, meta, parts, version_id, delete_marker, seq FROM objects WHERE bucket = ? AND key = ?"
             guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK,
                 let stmt
             else {
@@ -48,7 +49,8 @@ final class PointReader: Sendable {
 
     /// The row of `key` in `bucket`, with its metadata column still encoded; nil when there is none.
     func object(bucket: String, key: String) throws -> (
-        size: Int64, etag: String, lastModified: Double, blobID: String, meta: [UInt8], metaIsText: Bool, parts: Int
+        size: Int64, etag: String, lastModified: Double, blobID: String, meta: [UInt8], metaIsText: Bool, parts: Int,
+        versionID: String, deleteMarker: Bool, seq: Int64
     )? {
         let connection = try idle.withLock { $0.popLast() } ?? Connection(path: path)
         defer { idle.withLock { $0.append(connection) } }
@@ -81,7 +83,9 @@ final class PointReader: Sendable {
             }
             return (
                 sqlite3_column_int64(stmt, 0), text(1), sqlite3_column_double(stmt, 2), text(3), meta,
-                metaType == SQLITE_TEXT, Int(sqlite3_column_int64(stmt, 5))
+                metaType == SQLITE_TEXT, Int(sqlite3_column_int64(stmt, 5)), text(6),
+                sqlite3_column_int64(stmt, 7) != 0,
+                sqlite3_column_int64(stmt, 8)
             )
         default:
             throw StorageError.io("point read: \(String(cString: sqlite3_errmsg(connection.db)))")

@@ -85,6 +85,31 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v3-versioning") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE buckets ADD COLUMN versioning TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE objects ADD COLUMN version_id TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE objects ADD COLUMN delete_marker INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE object_versions(
+                        bucket TEXT NOT NULL,
+                        key BLOB NOT NULL,
+                        seq INTEGER NOT NULL,
+                        version_id TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        etag TEXT NOT NULL,
+                        last_modified DOUBLE NOT NULL,
+                        storage_class TEXT NOT NULL,
+                        blob_id TEXT NOT NULL,
+                        meta BLOB NOT NULL,
+                        parts INTEGER NOT NULL,
+                        delete_marker INTEGER NOT NULL,
+                        PRIMARY KEY(bucket, key, seq DESC)
+                    ) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX object_versions_by_id ON object_versions(bucket, key, version_id);
+                    """)
+        }
         return m
     }
 
@@ -93,7 +118,8 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
     private static func bucketRecord(_ row: Row) -> BucketRecord {
         BucketRecord(
             name: row["name"], owner: row["owner"], region: row["region"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            versioning: VersioningState(rawValue: row["versioning"]) ?? .unversioned)
     }
 
     package func createBucket(_ bucket: BucketRecord) async throws {
@@ -148,8 +174,13 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             else {
                 throw StorageError.noSuchBucket
             }
+            // Versions and delete markers keep a bucket alive too.
             if try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT 1 FROM objects WHERE bucket = ? LIMIT 1"), arguments: [name]) != nil
+                || Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT 1 FROM object_versions WHERE bucket = ? LIMIT 1"), arguments: [name]
+                )
+                    != nil
             {
                 throw StorageError.bucketNotEmpty
             }
@@ -180,12 +211,17 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         }
     }
 
+    /// A row of `objects` or `object_versions`.
     func objectRecord(_ row: Row, bucket: String) throws -> ObjectRecord {
         let keyData: Data = row["key"]
-        return ObjectRecord(
+        var r = ObjectRecord(
             bucket: bucket, key: String(decoding: keyData, as: UTF8.self), size: row["size"], etag: row["etag"],
             lastModified: Date(timeIntervalSince1970: row["last_modified"]), blobID: row["blob_id"],
             meta: try decodeMeta(row["meta"]), parts: row["parts"])
+        r.versionID = row["version_id"]
+        r.isDeleteMarker = row["delete_marker"]
+        r.seq = row["seq"]
+        return r
     }
 
     /// Rows hold the compact binary form (a BLOB); rows written by the first development builds hold JSON text.
@@ -229,56 +265,22 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             }
             meta = m
         }
-        return ObjectRecord(
+        var r = ObjectRecord(
             bucket: bucket, key: key, size: row.size, etag: row.etag,
             lastModified: Date(timeIntervalSince1970: row.lastModified), blobID: row.blobID, meta: meta,
             parts: row.parts)
+        r.versionID = row.versionID
+        r.isDeleteMarker = row.deleteMarker
+        r.seq = row.seq
+        return r
     }
 
-    private func object(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
+    func object(_ db: Database, bucket: String, key: String) throws -> ObjectRecord? {
         guard let o = try fetchObject(db, bucket: bucket, key: key) else {
             try Self.requireBucket(db, bucket)
             return nil
         }
         return o
-    }
-
-    package func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> ObjectRecord? {
-        let meta = Data(object.meta.encoded())
-        return try await pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
-    }
-
-    package func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> ObjectRecord? {
-        let meta = Data(object.meta.encoded())
-        return try pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
-    }
-
-    func put(_ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?) throws
-        -> ObjectRecord?
-    {
-        try Self.requireBucket(db, object.bucket)
-        var existing = try fetchObject(db, bucket: object.bucket, key: object.key)
-        switch condition {
-        case .ifNoneMatchAny?:
-            if existing != nil { throw StorageError.preconditionFailed }
-        case .ifMatch(let etag)?:
-            guard let existing else { throw StorageError.noSuchKey }
-            if existing.etag != etag { throw StorageError.preconditionFailed }
-        case nil:
-            break
-        }
-        if existing != nil { try Self.retireManifest(db, &existing!) }
-        try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta, parts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            object.bucket, Data(object.key.utf8), object.size, object.etag,
-            object.lastModified.timeIntervalSince1970, object.meta.storageClass ?? "STANDARD",
-            object.blobID, meta, object.parts,
-        ])
-        return existing
     }
 
     /// For a multipart object leaving the catalog: deletes its manifest and lists its part blobs in the
@@ -289,44 +291,6 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             db.cachedStatement(sql: "SELECT blob_id FROM object_parts WHERE manifest = ? ORDER BY number"),
             arguments: [record.blobID])
         try db.cachedStatement(sql: "DELETE FROM object_parts WHERE manifest = ?").execute(arguments: [record.blobID])
-    }
-
-    package func deleteObject(bucket: String, key: String, ifMatch: String?) async throws -> ObjectRecord? {
-        try await pool.write { db in try self.delete(db, bucket: bucket, key: key, ifMatch: ifMatch) }
-    }
-
-    package func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> ObjectRecord? {
-        try pool.write { db in try self.delete(db, bucket: bucket, key: key, ifMatch: ifMatch) }
-    }
-
-    private func delete(_ db: Database, bucket: String, key: String, ifMatch: String?) throws -> ObjectRecord? {
-        guard var existing = try fetchObject(db, bucket: bucket, key: key) else {
-            try Self.requireBucket(db, bucket)
-            if ifMatch != nil { throw StorageError.noSuchKey }
-            return nil
-        }
-        if let ifMatch, ifMatch != "*", ifMatch != existing.etag { throw StorageError.preconditionFailed }
-        try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(arguments: [
-            bucket, Data(key.utf8),
-        ])
-        try Self.retireManifest(db, &existing)
-        return existing
-    }
-
-    package func deleteObjects(bucket: String, keys: [String]) async throws -> [ObjectRecord] {
-        try await pool.write { db in
-            try Self.requireBucket(db, bucket)
-            var removed: [ObjectRecord] = []
-            for key in keys {
-                if var existing = try self.fetchObject(db, bucket: bucket, key: key) {
-                    try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(
-                        arguments: [bucket, Data(key.utf8)])
-                    try Self.retireManifest(db, &existing)
-                    removed.append(existing)
-                }
-            }
-            return removed
-        }
     }
 
     package func listObjects(bucket: String, query q: ListQuery) async throws -> ListPage {
@@ -352,7 +316,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         var count = 0
         scan: while true {
             var sql =
-                "SELECT key, size, etag, last_modified, storage_class FROM objects WHERE bucket = ? AND key \(lower.1 ? ">=" : ">") ?"
+                "SELECT key, size, etag, last_modified, storage_class FROM objects WHERE bucket = ? AND delete_marker = 0 AND key \(lower.1 ? ">=" : ">") ?"
             var args: StatementArguments = [bucket, Data(lower.0)]
             if let upper {
                 sql += " AND key < ?"
@@ -422,7 +386,8 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                 try String.fetchAll(
                     db,
                     sql: """
-                        SELECT blob_id FROM objects WHERE parts = 0
+                        SELECT blob_id FROM objects WHERE parts = 0 AND delete_marker = 0
+                        UNION ALL SELECT blob_id FROM object_versions WHERE parts = 0 AND delete_marker = 0
                         UNION ALL SELECT blob_id FROM object_parts
                         UNION ALL SELECT blob_id FROM upload_parts
                         """))

@@ -112,7 +112,7 @@ extension SQLiteMetadataStore {
                 if let current = try self.fetchObject(db, bucket: bucket, key: key), current.parts > 0,
                     current.blobID == uploadID
                 {
-                    return CompletionResult(record: current, replaced: nil, unusedBlobs: [], alreadyCompleted: true)
+                    return CompletionResult(record: current, retired: [], unusedBlobs: [], alreadyCompleted: true)
                 }
                 try Self.requireBucket(db, bucket)
                 throw StorageError.noSuchUpload
@@ -122,7 +122,7 @@ extension SQLiteMetadataStore {
                 arguments: [uploadID]
             ).map(Self.partRecord)
             let (record, manifest) = try build(upload, parts)
-            let replaced = try self.put(db, record, meta: Data(record.meta.encoded()), condition: condition)
+            let outcome = try self.put(db, record, meta: Data(record.meta.encoded()), condition: condition)
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO object_parts(manifest, number, part_offset, size, blob_id, etag, checksum)
@@ -135,7 +135,8 @@ extension SQLiteMetadataStore {
             let unused = parts.map(\.blobID).filter { !used.contains($0) }
             try db.cachedStatement(sql: "DELETE FROM upload_parts WHERE upload_id = ?").execute(arguments: [uploadID])
             try db.cachedStatement(sql: "DELETE FROM uploads WHERE upload_id = ?").execute(arguments: [uploadID])
-            return CompletionResult(record: record, replaced: replaced, unusedBlobs: unused, alreadyCompleted: false)
+            return CompletionResult(
+                record: outcome.record, retired: outcome.retired, unusedBlobs: unused, alreadyCompleted: false)
         }
     }
 

@@ -14,16 +14,30 @@ package protocol MetadataStore: Sendable {
     @discardableResult
     func deleteBucket(_ name: String) async throws -> [String]
 
-    /// Throws `noSuchBucket` when the bucket does not exist; nil when the key does not.
+    /// Sets a bucket's versioning (enabled or suspended). Throws `noSuchBucket`.
+    func setVersioning(bucket: String, state: VersioningState) async throws
+
+    /// The latest version of a key, which may be a delete marker. Throws `noSuchBucket` when the bucket does
+    /// not exist; nil when the key does not.
     func object(bucket: String, key: String) async throws -> ObjectRecord?
-    /// Makes `object` visible, checking `condition` and the bucket's existence in the same transaction.
-    /// Returns the record it replaced, whose blob the caller retires.
-    func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> ObjectRecord?
-    /// Returns the removed record, nil if there was none. Throws `noSuchBucket`; with `ifMatch`,
-    /// `noSuchKey` when there is no object and `preconditionFailed` when its ETag differs.
-    func deleteObject(bucket: String, key: String, ifMatch: String?) async throws -> ObjectRecord?
-    /// Removes several keys in one transaction; returns the removed records. Throws `noSuchBucket`.
-    func deleteObjects(bucket: String, keys: [String]) async throws -> [ObjectRecord]
+    /// One version of a key (`null` names the null version); nil when there is no such version. Throws
+    /// `noSuchBucket`.
+    func objectVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord?
+    /// Makes `object` the latest version, checking `condition` and the bucket's existence in the same
+    /// transaction; assigns its version id from the bucket's versioning state. Returns the stored record and
+    /// the records removed for good (an overwritten object in an unversioned bucket, the previous null
+    /// version when versioning is suspended), whose blobs the caller retires.
+    func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> WriteOutcome
+    /// Without `versionID`: removes the object (unversioned bucket) or adds a delete marker (versioned).
+    /// With `versionID`: removes that version for good (the next one becomes the latest). Throws
+    /// `noSuchBucket`; with `ifMatch`, `noSuchKey` when there is no object and `preconditionFailed` when its
+    /// ETag differs.
+    func deleteObject(bucket: String, key: String, versionID: String?, ifMatch: String?) async throws
+        -> DeleteOutcome
+    /// Deletes several keys or versions in one transaction, as `deleteObject` each. Throws `noSuchBucket`.
+    func deleteObjects(bucket: String, targets: [DeleteTarget]) async throws -> [DeleteOutcome]
+    /// Versions and delete markers by key, newest first. Throws `noSuchBucket`.
+    func listVersions(bucket: String, query: VersionsQuery) async throws -> VersionsPage
     /// Throws `noSuchBucket`.
     func listObjects(bucket: String, query: ListQuery) async throws -> ListPage
     /// Every blob id the catalog references, of objects, object parts and upload parts (for garbage
@@ -68,7 +82,7 @@ package protocol MetadataStore: Sendable {
 /// (see docs/adr/0003). Same semantics as the async methods of `MetadataStore`.
 package protocol SynchronousMetadataStore: MetadataStore {
     func objectSync(bucket: String, key: String) throws -> ObjectRecord?
-    func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> ObjectRecord?
-    func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> ObjectRecord?
+    func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> WriteOutcome
+    func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> DeleteOutcome
     func objectPartsSync(manifest: String) throws -> [ObjectPart]
 }

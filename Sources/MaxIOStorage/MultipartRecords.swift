@@ -49,11 +49,7 @@ package struct UploadRecord: Sendable, Equatable {
 
     /// Upload ids sort by creation time (16 hex digits of nanoseconds), then 32 random hex digits, so the
     /// catalog's (bucket, key, upload_id) order is AWS's listing order (key, then initiation).
-    package static func newID(now: Date = Date()) -> String {
-        let ns = UInt64(max(0, now.timeIntervalSince1970) * 1_000_000_000)
-        let t = String(ns, radix: 16)
-        return String(repeating: "0", count: max(0, 16 - t.count)) + t + randomHexID(bytes: 16)
-    }
+    package static func newID(now: Date = Date()) -> String { timeOrderedID(now: now, randomBytes: 16) }
 }
 
 /// One uploaded part of an upload in progress.
@@ -113,18 +109,18 @@ package struct CompletedPart: Sendable, Equatable {
     }
 }
 
-/// What a completion did: the new object, the record it replaced (its blobs to retire), and the blobs of
-/// uploaded parts the object does not use.
+/// What a completion did: the new object (with its version id), the records it removed for good (their
+/// blobs to retire), and the blobs of uploaded parts the object does not use.
 package struct CompletionResult: Sendable {
     package var record: ObjectRecord
-    package var replaced: ObjectRecord?
+    package var retired: [ObjectRecord]
     package var unusedBlobs: [String]
     /// True when the upload had already been completed into this object (a retried request).
     package var alreadyCompleted: Bool
 
-    package init(record: ObjectRecord, replaced: ObjectRecord?, unusedBlobs: [String], alreadyCompleted: Bool) {
+    package init(record: ObjectRecord, retired: [ObjectRecord], unusedBlobs: [String], alreadyCompleted: Bool) {
         self.record = record
-        self.replaced = replaced
+        self.retired = retired
         self.unusedBlobs = unusedBlobs
         self.alreadyCompleted = alreadyCompleted
     }

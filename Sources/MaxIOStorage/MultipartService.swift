@@ -129,7 +129,7 @@ extension ObjectService {
         ) { upload, uploaded in
             try Self.assemble(upload, uploaded: uploaded, requested: requested, expected: expected, now: now)
         }
-        if let replaced = result.replaced { await retire(replaced) }
+        for r in result.retired { await retire(r) }
         for id in result.unusedBlobs { await blobs.delete(id) }
         return result
     }

@@ -116,15 +116,15 @@ package struct ObjectService: Sendable {
         let record = ObjectRecord(
             bucket: req.bucket, key: req.key, size: blob.digests.size, etag: Hex.encode(blob.digests.md5),
             lastModified: now, blobID: blob.id, meta: blob.meta)
-        let replaced: ObjectRecord?
+        let outcome: WriteOutcome
         do {
-            replaced = try await metadata.putObject(record, condition: req.condition)
+            outcome = try await metadata.putObject(record, condition: req.condition)
         } catch {
             await blobs.delete(blob.id)
             throw error
         }
-        if let replaced { await retire(replaced) }
-        return record
+        for r in outcome.retired { await retire(r) }
+        return outcome.record
     }
 
     /// Streams `body` into a new committed blob, checking its size and digests against `req`; the blob is
@@ -153,6 +153,7 @@ package struct ObjectService: Sendable {
 
     /// Retires the blobs of a record the catalog no longer shows (replaced or deleted).
     package func retire(_ record: ObjectRecord) async {
+        if record.isDeleteMarker { return }
         if record.parts == 0 {
             await blobs.delete(record.blobID)
             return
@@ -162,6 +163,7 @@ package struct ObjectService: Sendable {
 
     /// `retire` inside a one-job request on the embedded backend.
     func retireSync(_ record: ObjectRecord, files: FileBlobStore) {
+        if record.isDeleteMarker { return }
         if record.parts == 0 {
             files.unlinkSync(record.blobID)
             return
@@ -198,23 +200,25 @@ package struct ObjectService: Sendable {
             let record = ObjectRecord(
                 bucket: req.bucket, key: req.key, size: digests.size, etag: Hex.encode(digests.md5),
                 lastModified: now, blobID: id, meta: meta)
-            let replaced: ObjectRecord?
+            let outcome: WriteOutcome
             do {
-                replaced = try embedded.catalog.putObjectSync(record, condition: req.condition)
+                outcome = try embedded.catalog.putObjectSync(record, condition: req.condition)
             } catch {
                 embedded.files.unlinkSync(id)
                 throw error
             }
-            if let replaced { self.retireSync(replaced, files: embedded.files) }
-            return record
+            for r in outcome.retired { self.retireSync(r, files: embedded.files) }
+            return outcome.record
         }
     }
 
     /// Looks up an object and reads it whole when it is at most `wholeUpTo` bytes, in one job on the
     /// embedded backend; otherwise opens it for streaming.
-    package func read(bucket: String, key: String, wholeUpTo limit: Int) async throws -> ReadObject {
-        guard let embedded else {
-            let o = try await open(bucket: bucket, key: key)
+    package func read(bucket: String, key: String, versionID: String? = nil, wholeUpTo limit: Int) async throws
+        -> ReadObject
+    {
+        guard let embedded, versionID == nil else {
+            let o = try await open(bucket: bucket, key: key, versionID: versionID)
             return ReadObject(record: o.record, body: .reader(o.reader), parts: o.parts)
         }
         let files = embedded.files
@@ -223,6 +227,7 @@ package struct ObjectService: Sendable {
                 guard let record = try embedded.catalog.objectSync(bucket: bucket, key: key) else {
                     throw StorageError.noSuchKey
                 }
+                try Self.visible(record, requested: nil)
                 if record.parts > 0 {
                     guard let reader = try self.manifestReader(record, sync: embedded.catalog) else { continue }
                     return ReadObject(record: record, body: .reader(reader), parts: reader.parts)
@@ -242,11 +247,9 @@ package struct ObjectService: Sendable {
 
     /// Looks up an object and opens its blob. Retries when an overwrite retired the blob between
     /// the lookup and the open; once open, the bytes stay readable until closed.
-    package func open(bucket: String, key: String) async throws -> OpenObject {
+    package func open(bucket: String, key: String, versionID: String? = nil) async throws -> OpenObject {
         for _ in 0..<5 {
-            guard let record = try await metadata.object(bucket: bucket, key: key) else {
-                throw StorageError.noSuchKey
-            }
+            let record = try await lookup(bucket: bucket, key: key, versionID: versionID)
             if record.parts > 0 {
                 leases.acquire(record.blobID)
                 let parts: [ObjectPart]
@@ -270,6 +273,29 @@ package struct ObjectService: Sendable {
         throw StorageError.io("object \(bucket)/\(key): blob missing after retries")
     }
 
+    /// The latest version of a key, or the one asked for; `noSuchKey` / `noSuchVersion` when there is none,
+    /// `deleteMarker` when it is a delete marker.
+    func lookup(bucket: String, key: String, versionID: String?) async throws -> ObjectRecord {
+        let found: ObjectRecord?
+        if let versionID {
+            found = try await metadata.objectVersion(bucket: bucket, key: key, versionID: versionID)
+        } else {
+            found = try await metadata.object(bucket: bucket, key: key)
+        }
+        guard let record = found else { throw versionID == nil ? StorageError.noSuchKey : StorageError.noSuchVersion }
+        try Self.visible(record, requested: versionID)
+        return record
+    }
+
+    /// Refuses a delete marker: as the latest version it hides the key (404), asked for by version id it has no
+    /// data (405).
+    static func visible(_ record: ObjectRecord, requested versionID: String?) throws {
+        if record.isDeleteMarker {
+            throw StorageError.deleteMarker(
+                versionID: VersionID.display(record.versionID), requested: versionID != nil)
+        }
+    }
+
     /// A reader of a multipart object's parts, holding a lease on its manifest; nil when the manifest is gone
     /// (the object was replaced after `record` was read: look it up again).
     func manifestReader(_ record: ObjectRecord, sync catalog: any SynchronousMetadataStore) throws -> ManifestReader? {
@@ -290,9 +316,11 @@ package struct ObjectService: Sendable {
     }
 
     /// An object's record and, for a multipart object, its parts (for `partNumber` requests).
-    package func headWithParts(bucket: String, key: String) async throws -> (ObjectRecord, [ObjectPart]) {
+    package func headWithParts(bucket: String, key: String, versionID: String? = nil) async throws -> (
+        ObjectRecord, [ObjectPart]
+    ) {
         for _ in 0..<5 {
-            let record = try await head(bucket: bucket, key: key)
+            let record = try await head(bucket: bucket, key: key, versionID: versionID)
             guard record.parts > 0 else { return (record, []) }
             let parts = try await metadata.objectParts(manifest: record.blobID)
             if !parts.isEmpty { return (record, parts) }
@@ -300,7 +328,8 @@ package struct ObjectService: Sendable {
         throw StorageError.io("object \(bucket)/\(key): manifest missing after retries")
     }
 
-    package func head(bucket: String, key: String) async throws -> ObjectRecord {
+    package func head(bucket: String, key: String, versionID: String? = nil) async throws -> ObjectRecord {
+        if versionID != nil { return try await lookup(bucket: bucket, key: key, versionID: versionID) }
         let found: ObjectRecord?
         if let embedded {
             found = try await embedded.files.pool.runIfActive {
@@ -310,26 +339,34 @@ package struct ObjectService: Sendable {
             found = try await metadata.object(bucket: bucket, key: key)
         }
         guard let record = found else { throw StorageError.noSuchKey }
+        try Self.visible(record, requested: nil)
         return record
     }
 
-    package func delete(bucket: String, key: String, ifMatch: String? = nil) async throws {
-        if let embedded {
-            try await embedded.files.pool.runIfActive {
-                if let removed = try embedded.catalog.deleteObjectSync(bucket: bucket, key: key, ifMatch: ifMatch) {
-                    self.retireSync(removed, files: embedded.files)
-                }
+    /// Deletes the object (or adds a delete marker in a versioned bucket), or one version for good.
+    @discardableResult
+    package func delete(bucket: String, key: String, versionID: String? = nil, ifMatch: String? = nil) async throws
+        -> DeleteOutcome
+    {
+        if let embedded, versionID == nil {
+            return try await embedded.files.pool.runIfActive {
+                let outcome = try embedded.catalog.deleteObjectSync(bucket: bucket, key: key, ifMatch: ifMatch)
+                for r in outcome.retired { self.retireSync(r, files: embedded.files) }
+                return outcome
             }
-            return
         }
-        if let removed = try await metadata.deleteObject(bucket: bucket, key: key, ifMatch: ifMatch) {
-            await retire(removed)
-        }
+        let outcome = try await metadata.deleteObject(bucket: bucket, key: key, versionID: versionID, ifMatch: ifMatch)
+        for r in outcome.retired { await retire(r) }
+        return outcome
     }
 
-    package func delete(bucket: String, keys: [String]) async throws {
-        let removed = try await metadata.deleteObjects(bucket: bucket, keys: keys)
-        for r in removed { await retire(r) }
+    @discardableResult
+    package func delete(bucket: String, targets: [DeleteTarget]) async throws -> [DeleteOutcome] {
+        let outcomes = try await metadata.deleteObjects(bucket: bucket, targets: targets)
+        for o in outcomes {
+            for r in o.retired { await retire(r) }
+        }
+        return outcomes
     }
 
     /// Deletes an empty bucket, with any uploads still in progress in it.

@@ -1,17 +1,43 @@
 import Foundation
+import MaxIOCore
+
+/// A bucket's versioning state. Once enabled it can be suspended, never turned off.
+package enum VersioningState: String, Sendable, Equatable {
+    case unversioned = ""
+    case enabled = "Enabled"
+    case suspended = "Suspended"
+}
 
 package struct BucketRecord: Sendable, Equatable {
     package var name: String
     package var owner: String
     package var region: String
     package var createdAt: Date
+    package var versioning: VersioningState
 
-    package init(name: String, owner: String, region: String, createdAt: Date) {
+    package init(
+        name: String, owner: String, region: String, createdAt: Date, versioning: VersioningState = .unversioned
+    ) {
         self.name = name
         self.owner = owner
         self.region = region
         self.createdAt = createdAt
+        self.versioning = versioning
     }
+}
+
+/// Version ids: 16 hex digits of nanoseconds, then 16 random ones (32 characters, as long as AWS's).
+package enum VersionID {
+    /// The version id of objects written while versioning is suspended.
+    package static let null = "null"
+    /// In the catalog, objects written to a bucket that never had versioning have the empty version id; they
+    /// are the null version too, but get no `x-amz-version-id` header.
+    package static let unversioned = ""
+
+    package static func new(now: Date = Date()) -> String { timeOrderedID(now: now, randomBytes: 8) }
+
+    /// The id as clients see it.
+    package static func display(_ id: String) -> String { id.isEmpty ? null : id }
 }
 
 /// Headers stored with an object and returned on GET/HEAD.
@@ -59,12 +85,18 @@ package struct ObjectRecord: Sendable, Equatable {
     package var meta: ObjectMeta
     /// 0 for an object stored as one blob; the number of parts of a completed multipart upload.
     package var parts: Int
+    /// `""` in a bucket that never had versioning, `"null"` for the null version, else the version id.
+    package var versionID: String = VersionID.unversioned
+    /// A delete marker: no data, hides the key while it is the latest version.
+    package var isDeleteMarker = false
+    /// Orders the versions of a key, newest highest (nanoseconds of the write, strictly increasing per key).
+    package var seq: Int64 = 0
     /// Filled by the catalog only in records it returns as removed or replaced: the blobs of the parts
     /// of a multipart object, whose manifest the same transaction deleted.
     package var partBlobs: [String] = []
 
     /// The blobs to retire once this record is no longer visible.
-    package var blobsToRetire: [String] { parts == 0 ? [blobID] : partBlobs }
+    package var blobsToRetire: [String] { isDeleteMarker ? [] : parts == 0 ? [blobID] : partBlobs }
 
     package init(
         bucket: String, key: String, size: Int64, etag: String, lastModified: Date, blobID: String,

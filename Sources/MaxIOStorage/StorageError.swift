@@ -7,6 +7,9 @@ package enum StorageError: Error, Sendable, Equatable {
     case bucketAlreadyOwnedByYou
     case bucketNotEmpty
     case noSuchKey
+    case noSuchVersion
+    /// The version is a delete marker: the latest one (the key looks missing), or one named by version id.
+    case deleteMarker(versionID: String, requested: Bool)
     case preconditionFailed
     case badDigest
     /// The additional checksum sent did not match the data.

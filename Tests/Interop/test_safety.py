@@ -157,6 +157,7 @@ IMPLEMENTED = {
     "UploadPartCopy",
     "CompleteMultipartUpload",
     "AbortMultipartUpload",
+    "PutBucketVersioning",
 }
 
 

@@ -1,0 +1,394 @@
+import Foundation
+import GRDB
+import MaxIOCore
+import MaxIOStorage
+
+/// Writes, deletes and version listings. `objects` holds the latest version of each key (possibly a delete
+/// marker); `object_versions` the older ones, ordered by `seq` (newest first).
+extension SQLiteMetadataStore {
+    private static let versionColumns =
+        "bucket, key, seq, version_id, size, etag, last_modified, storage_class, blob_id, meta, parts, delete_marker"
+
+    /// The bucket's versioning state, or `noSuchBucket`.
+    static func versioning(_ db: Database, _ bucket: String) throws -> VersioningState {
+        guard
+            let raw = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT versioning FROM buckets WHERE name = ?"), arguments: [bucket])
+        else { throw StorageError.noSuchBucket }
+        return VersioningState(rawValue: raw) ?? .unversioned
+    }
+
+    package func setVersioning(bucket: String, state: VersioningState) async throws {
+        try await pool.write { db in
+            _ = try Self.versioning(db, bucket)
+            try db.execute(
+                sql: "UPDATE buckets SET versioning = ? WHERE name = ?", arguments: [state.rawValue, bucket])
+        }
+    }
+
+    // MARK: writes
+
+    package func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> WriteOutcome {
+        let meta = Data(object.meta.encoded())
+        return try await pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
+    }
+
+    package func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> WriteOutcome {
+        let meta = Data(object.meta.encoded())
+        return try pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
+    }
+
+    /// A strictly increasing order for the versions of a key: now, or one past the latest.
+    private static func nextSeq(after existing: ObjectRecord?, now: Date) -> Int64 {
+        let ns = Int64(now.timeIntervalSince1970 * 1_000_000_000)
+        return max(ns, (existing?.seq ?? 0) + 1)
+    }
+
+    func put(_ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?) throws -> WriteOutcome {
+        let state = try Self.versioning(db, object.bucket)
+        let existing = try fetchObject(db, bucket: object.bucket, key: object.key)
+        // A delete marker is no object for the conditions.
+        let visible = existing?.isDeleteMarker == true ? nil : existing
+        switch condition {
+        case .ifNoneMatchAny?:
+            if visible != nil { throw StorageError.preconditionFailed }
+        case .ifMatch(let etag)?:
+            guard let visible else { throw StorageError.noSuchKey }
+            if visible.etag != etag { throw StorageError.preconditionFailed }
+        case nil:
+            break
+        }
+        var record = object
+        record.isDeleteMarker = false
+        let retired = try makeRoom(db, for: &record, replacing: existing, state: state)
+        try insertLatest(db, record, meta: meta)
+        return WriteOutcome(record: record, retired: retired)
+    }
+
+    /// Prepares a new latest version of `record.key`: gives it its version id and order, keeps or removes the
+    /// version it replaces as the bucket's versioning says, and returns the records removed for good.
+    private func makeRoom(
+        _ db: Database, for record: inout ObjectRecord, replacing existing: ObjectRecord?, state: VersioningState
+    ) throws -> [ObjectRecord] {
+        record.seq = Self.nextSeq(after: existing, now: record.lastModified)
+        var retired: [ObjectRecord] = []
+        switch state {
+        case .unversioned:
+            record.versionID = VersionID.unversioned
+            if var e = existing {
+                try Self.retireManifest(db, &e)
+                retired.append(e)
+            }
+        case .enabled:
+            record.versionID = VersionID.new(now: record.lastModified)
+            if existing != nil { try archiveLatest(db, bucket: record.bucket, key: record.key) }
+        case .suspended:
+            record.versionID = VersionID.null
+            if var e = existing {
+                if e.versionID == VersionID.null || e.versionID == VersionID.unversioned {
+                    try Self.retireManifest(db, &e)
+                    retired.append(e)
+                } else {
+                    try archiveLatest(db, bucket: record.bucket, key: record.key)
+                }
+            }
+            // There is one null version at most.
+            retired += try removeOlderNullVersion(db, bucket: record.bucket, key: record.key)
+        }
+        return retired
+    }
+
+    private func insertLatest(_ db: Database, _ record: ObjectRecord, meta: Data) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta,
+                    parts, version_id, delete_marker, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            record.bucket, Data(record.key.utf8), record.size, record.etag,
+            record.lastModified.timeIntervalSince1970, record.meta.storageClass ?? "STANDARD",
+            record.blobID, meta, record.parts, record.versionID, record.isDeleteMarker, record.seq,
+        ])
+    }
+
+    /// Moves the latest version of a key to `object_versions` (its manifest, if any, stays).
+    private func archiveLatest(_ db: Database, bucket: String, key: String) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO object_versions(\(Self.versionColumns))
+                SELECT \(Self.versionColumns) FROM objects WHERE bucket = ? AND key = ?
+                """
+        ).execute(arguments: [bucket, Data(key.utf8)])
+        try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(arguments: [
+            bucket, Data(key.utf8),
+        ])
+    }
+
+    /// Removes an older null version of a key (written before versioning, or while it was suspended).
+    private func removeOlderNullVersion(_ db: Database, bucket: String, key: String) throws -> [ObjectRecord] {
+        var removed: [ObjectRecord] = []
+        for row in try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT * FROM object_versions WHERE bucket = ? AND key = ? AND version_id IN ('', 'null')"),
+            arguments: [bucket, Data(key.utf8)])
+        {
+            var r = try objectRecord(row, bucket: bucket)
+            try Self.retireManifest(db, &r)
+            removed.append(r)
+        }
+        if !removed.isEmpty {
+            try db.cachedStatement(
+                sql: "DELETE FROM object_versions WHERE bucket = ? AND key = ? AND version_id IN ('', 'null')"
+            ).execute(arguments: [bucket, Data(key.utf8)])
+        }
+        return removed
+    }
+
+    // MARK: reads of one version
+
+    package func objectVersion(bucket: String, key: String, versionID: String) async throws -> ObjectRecord? {
+        try await pool.read { db in
+            _ = try Self.versioning(db, bucket)
+            return try self.fetchVersion(db, bucket: bucket, key: key, versionID: versionID)
+        }
+    }
+
+    /// A version of a key, latest or older; `null` names the null version (stored as `""` or `null`).
+    func fetchVersion(_ db: Database, bucket: String, key: String, versionID: String) throws -> ObjectRecord? {
+        let ids = versionID == VersionID.null ? [VersionID.unversioned, VersionID.null] : [versionID]
+        for id in ids {
+            if let r = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM objects WHERE bucket = ? AND key = ? AND version_id = ?"),
+                arguments: [bucket, Data(key.utf8), id])
+            {
+                return try objectRecord(r, bucket: bucket)
+            }
+            if let r = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT * FROM object_versions WHERE bucket = ? AND key = ? AND version_id = ?"),
+                arguments: [bucket, Data(key.utf8), id])
+            {
+                return try objectRecord(r, bucket: bucket)
+            }
+        }
+        return nil
+    }
+
+    // MARK: deletes
+
+    package func deleteObject(bucket: String, key: String, versionID: String?, ifMatch: String?) async throws
+        -> DeleteOutcome
+    {
+        try await pool.write { db in
+            let state = try Self.versioning(db, bucket)
+            return try self.delete(db, bucket: bucket, key: key, versionID: versionID, ifMatch: ifMatch, state: state)
+        }
+    }
+
+    package func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> DeleteOutcome {
+        try pool.write { db in
+            let state = try Self.versioning(db, bucket)
+            return try self.delete(db, bucket: bucket, key: key, versionID: nil, ifMatch: ifMatch, state: state)
+        }
+    }
+
+    package func deleteObjects(bucket: String, targets: [DeleteTarget]) async throws -> [DeleteOutcome] {
+        try await pool.write { db in
+            let state = try Self.versioning(db, bucket)
+            return try targets.map {
+                try self.delete(db, bucket: bucket, key: $0.key, versionID: $0.versionID, ifMatch: nil, state: state)
+            }
+        }
+    }
+
+    private func delete(
+        _ db: Database, bucket: String, key: String, versionID: String?, ifMatch: String?, state: VersioningState
+    ) throws -> DeleteOutcome {
+        let existing = try fetchObject(db, bucket: bucket, key: key)
+        if let versionID {
+            return try deleteVersion(db, bucket: bucket, key: key, versionID: versionID, latest: existing)
+        }
+        let visible = existing?.isDeleteMarker == true ? nil : existing
+        if let ifMatch {
+            guard let visible else { throw StorageError.noSuchKey }
+            if ifMatch != "*" && ifMatch != visible.etag { throw StorageError.preconditionFailed }
+        }
+        guard state != .unversioned else {
+            guard var e = existing else { return DeleteOutcome(versionID: nil, deleteMarker: false, retired: []) }
+            try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(arguments: [
+                bucket, Data(key.utf8),
+            ])
+            try Self.retireManifest(db, &e)
+            return DeleteOutcome(versionID: nil, deleteMarker: false, retired: [e])
+        }
+        // A versioned bucket keeps the data and hides the key behind a new delete marker.
+        var marker = ObjectRecord(
+            bucket: bucket, key: key, size: 0, etag: "", lastModified: Date(), blobID: "", meta: ObjectMeta())
+        marker.isDeleteMarker = true
+        let retired = try makeRoom(db, for: &marker, replacing: existing, state: state)
+        try insertLatest(db, marker, meta: Data(marker.meta.encoded()))
+        return DeleteOutcome(versionID: marker.versionID, deleteMarker: true, retired: retired)
+    }
+
+    /// Removes one version for good. When it is the latest, the newest older version becomes the latest.
+    /// A version that does not exist is no error (as AWS: the delete is idempotent).
+    private func deleteVersion(
+        _ db: Database, bucket: String, key: String, versionID: String, latest: ObjectRecord?
+    ) throws -> DeleteOutcome {
+        guard var victim = try fetchVersion(db, bucket: bucket, key: key, versionID: versionID) else {
+            return DeleteOutcome(versionID: versionID, deleteMarker: false, retired: [])
+        }
+        if let latest, latest.versionID == victim.versionID, latest.seq == victim.seq {
+            try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(arguments: [
+                bucket, Data(key.utf8),
+            ])
+            // Promote the newest older version.
+            if let seq = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT seq FROM object_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1"),
+                arguments: [bucket, Data(key.utf8)])
+            {
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO objects(\(Self.versionColumns))
+                        SELECT \(Self.versionColumns) FROM object_versions WHERE bucket = ? AND key = ? AND seq = ?
+                        """
+                ).execute(arguments: [bucket, Data(key.utf8), seq])
+                try db.cachedStatement(sql: "DELETE FROM object_versions WHERE bucket = ? AND key = ? AND seq = ?")
+                    .execute(arguments: [bucket, Data(key.utf8), seq])
+            }
+        } else {
+            try db.cachedStatement(sql: "DELETE FROM object_versions WHERE bucket = ? AND key = ? AND seq = ?")
+                .execute(arguments: [bucket, Data(key.utf8), victim.seq])
+        }
+        try Self.retireManifest(db, &victim)
+        return DeleteOutcome(
+            versionID: VersionID.display(victim.versionID), deleteMarker: victim.isDeleteMarker, retired: [victim])
+    }
+
+    // MARK: ListObjectVersions
+
+    private static let listColumns =
+        "key, seq, version_id, size, etag, last_modified, storage_class, delete_marker"
+
+    package func listVersions(bucket: String, query q: VersionsQuery) async throws -> VersionsPage {
+        try await pool.read { db in
+            _ = try Self.versioning(db, bucket)
+            return try self.versions(db, bucket: bucket, query: q)
+        }
+    }
+
+    private enum Cursor {
+        /// Keys from `key` on (inclusive or not).
+        case keys(key: [UInt8], inclusive: Bool)
+        /// The remaining (older) versions of `key` below `seq`, then the keys after it.
+        case within(key: [UInt8], below: Int64)
+    }
+
+    private func versions(_ db: Database, bucket: String, query q: VersionsQuery) throws -> VersionsPage {
+        var page = VersionsPage()
+        guard q.maxKeys > 0 else { return page }
+        let prefix = Array(q.prefix.utf8)
+        let upper = prefix.isEmpty ? nil : bytePrefixSuccessor(prefix)
+        let delimiter = q.delimiter.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        let marker = q.keyMarker.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        var cursor = Cursor.keys(key: prefix, inclusive: true)
+        if let marker, !marker.lexicographicallyPrecedes(prefix) {
+            cursor = .keys(key: marker, inclusive: false)
+            if let id = q.versionIDMarker, !id.isEmpty,
+                let v = try fetchVersion(db, bucket: bucket, key: q.keyMarker!, versionID: id)
+            {
+                cursor = .within(key: marker, below: v.seq)
+            }
+        }
+        let batch = min(q.maxKeys + 1, 1000)
+        var count = 0
+        var lastVersion: ListedVersion?
+        var lastPrefix: String?
+        let latestSQL = "SELECT \(Self.listColumns), 1 AS latest FROM objects WHERE bucket = ?"
+        let olderSQL = "SELECT \(Self.listColumns), 0 AS latest FROM object_versions WHERE bucket = ?"
+        scan: while true {
+            let rows: [Row]
+            var args: StatementArguments
+            switch cursor {
+            case .within(let key, let below):
+                args = [bucket, Data(key), below, bucket, Data(key), below, batch]
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        \(latestSQL) AND key = ? AND seq < ?
+                        UNION ALL \(olderSQL) AND key = ? AND seq < ?
+                        ORDER BY seq DESC LIMIT ?
+                        """, arguments: args)
+            case .keys(let key, let inclusive):
+                let op = inclusive ? ">=" : ">"
+                var bound = "key \(op) ?"
+                args = [bucket, Data(key)]
+                if let upper {
+                    bound += " AND key < ?"
+                    _ = args.append(contentsOf: [Data(upper)])
+                }
+                var all = args
+                _ = all.append(contentsOf: args)
+                _ = all.append(contentsOf: [batch])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        \(latestSQL) AND \(bound)
+                        UNION ALL \(olderSQL) AND \(bound)
+                        ORDER BY key, seq DESC LIMIT ?
+                        """, arguments: all)
+            }
+            for row in rows {
+                let keyData: Data = row["key"]
+                let key = Array(keyData)
+                let seq: Int64 = row["seq"]
+                cursor = .within(key: key, below: seq)
+                if let delimiter,
+                    let cp = Self.commonPrefix(key, prefixCount: prefix.count, delimiter: delimiter)
+                {
+                    guard let next = bytePrefixSuccessor(cp) else { break scan }
+                    cursor = .keys(key: next, inclusive: true)
+                    if let marker, !marker.lexicographicallyPrecedes(cp) { continue scan }
+                    if count == q.maxKeys {
+                        page.isTruncated = true
+                        break scan
+                    }
+                    let s = String(decoding: cp, as: UTF8.self)
+                    page.commonPrefixes.append(s)
+                    lastPrefix = s
+                    lastVersion = nil
+                    count += 1
+                    continue scan
+                }
+                if count == q.maxKeys {
+                    page.isTruncated = true
+                    break scan
+                }
+                let v = ListedVersion(
+                    key: String(decoding: key, as: UTF8.self), versionID: VersionID.display(row["version_id"]),
+                    isLatest: row["latest"], isDeleteMarker: row["delete_marker"], size: row["size"],
+                    etag: row["etag"], lastModified: Date(timeIntervalSince1970: row["last_modified"]),
+                    storageClass: row["storage_class"])
+                page.versions.append(v)
+                lastVersion = v
+                lastPrefix = nil
+                count += 1
+            }
+            if rows.count < batch {
+                // A key's remaining versions are done: go on with the keys after it.
+                if case .within(let key, _) = cursor {
+                    cursor = .keys(key: key, inclusive: false)
+                    continue scan
+                }
+                break
+            }
+        }
+        if page.isTruncated {
+            page.nextKeyMarker = lastVersion?.key ?? lastPrefix
+            page.nextVersionIDMarker = lastVersion?.versionID
+        }
+        return page
+    }
+}
