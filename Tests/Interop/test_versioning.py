@@ -31,13 +31,16 @@ import uuid
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import unquote_plus
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (
+    ACCESS_KEY,
     REGION,
+    SECRET_KEY,
     assert_error_response,
     md5_b64,
     object_exists,
@@ -92,26 +95,22 @@ def put(client, bucket: str, key: str, body: bytes, **kwargs) -> str | None:
     return headers(resp).get("x-amz-version-id")
 
 
-def versions_of(client, bucket: str, **kwargs) -> list[tuple[str, str, bool, bool]]:
-    """Every entry of ListObjectVersions as (key, version id, is latest, is delete marker), in the
-    server's order (key ascending, newest first), via the paginator."""
+def versions_of(client, bucket: str, prefix: str | None = None) -> list[tuple[str, str, bool, bool]]:
+    """Every entry of ListObjectVersions as (key, version id, is latest, is delete marker) in the
+    server's order (key ascending, newest first within a key), following NextKeyMarker and
+    NextVersionIdMarker. Raw XML, because boto3 splits Versions from DeleteMarkers and so loses
+    their interleaving within a key."""
+    endpoint = SimpleNamespace(endpoint=client.meta.endpoint_url, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+    query: dict[str, str] = {"prefix": prefix} if prefix is not None else {}
     entries = []
-    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, **kwargs):
-        entries.extend(_page_entries(page))
-    return entries
-
-
-def _page_entries(page) -> list[tuple[str, str, bool, bool]]:
-    """boto3 splits a page into Versions and DeleteMarkers; merge them back into the server's order
-    (key ascending, then newest first, i.e. LastModified descending within a key is not usable as a
-    tie breaker, so use each entry's position in the raw order boto3 keeps within each list)."""
-    versions = [(v["Key"], v["VersionId"], v["IsLatest"], False, v["LastModified"]) for v in page.get("Versions", [])]
-    markers = [(m["Key"], m["VersionId"], m["IsLatest"], True, m["LastModified"]) for m in page.get("DeleteMarkers", [])]
-    # Stable merge by key: within a key the relative order of a version and a marker cannot be
-    # recovered from boto3's split lists, so keep it only for tests that do not mix them on a key
-    # (the raw XML tests check the interleaving).
-    merged = sorted(versions + markers, key=lambda e: e[0])
-    return [e[:4] for e in merged]
+    for _ in range(10_000):
+        root = raw_versions(endpoint, bucket, query)
+        entries.extend((k, v, latest == "true", tag == "DeleteMarker") for tag, k, v, latest in raw_entries(root))
+        if root.findtext("IsTruncated") != "true":
+            return entries
+        query = dict(query, **{"key-marker": root.findtext("NextKeyMarker"),
+                               "version-id-marker": root.findtext("NextVersionIdMarker")})
+    raise AssertionError("ListObjectVersions never stopped")
 
 
 def raw_versions(server, bucket: str, query: dict | None = None):
@@ -268,10 +267,12 @@ def test_enable_suspend_enable(server, s3, ubucket):
 
 
 def test_cannot_go_back_to_unversioned(server, s3, vbucket):
-    # A configuration without Status changes nothing; there is no "Disabled" status.
+    # There is no "Disabled" status, and a configuration without Status changes nothing (accepted
+    # or rejected as MalformedXML: AWS does not document which).
     body = f'<VersioningConfiguration xmlns="{NS}"></VersioningConfiguration>'.encode()
     resp = raw_request(server, "PUT", f"/{vbucket}", {"Content-MD5": md5_b64(body)}, body, {"versioning": None})
-    assert resp.status_code == 200, resp.content
+    if resp.status_code != 200:
+        assert_error_response(resp, 400, "MalformedXML")
     assert s3.get_bucket_versioning(Bucket=vbucket)["Status"] == "Enabled"
     with s3_error(400, "MalformedXML"):
         s3.put_bucket_versioning(Bucket=vbucket, VersioningConfiguration={"Status": "Disabled"})
@@ -305,13 +306,20 @@ def test_mfa_delete_enabled_is_not_implemented(s3, ubucket):
         f'<Versioning xmlns="{NS}"><Status>Enabled</Status></Versioning>'.encode(),  # wrong root
         f'<VersioningConfiguration xmlns="{NS}"><Status>enabled</Status></VersioningConfiguration>'.encode(),
         f'<VersioningConfiguration xmlns="{NS}"><Status>On</Status></VersioningConfiguration>'.encode(),
-        b"",
+        f'<VersioningConfiguration xmlns="{NS}"><Status>Disabled</Status></VersioningConfiguration>'.encode(),
     ],
-    ids=["garbage", "truncated", "wrong-root", "lowercase-status", "unknown-status", "empty"],
+    ids=["garbage", "truncated", "wrong-root", "lowercase-status", "unknown-status", "disabled-status"],
 )
 def test_put_versioning_malformed_xml(server, s3, ubucket, body):
     resp = raw_request(server, "PUT", f"/{ubucket}", {"Content-MD5": md5_b64(body)}, body, {"versioning": None})
     assert_error_response(resp, 400, "MalformedXML")
+    assert "Status" not in s3.get_bucket_versioning(Bucket=ubucket)
+
+
+def test_put_versioning_empty_body(server, s3, ubucket):
+    # AWS does not document the code for an empty body: MalformedXML or MissingRequestBodyError.
+    resp = raw_request(server, "PUT", f"/{ubucket}", {"Content-MD5": md5_b64(b"")}, b"", {"versioning": None})
+    assert_error_response(resp, 400, {"MalformedXML", "MissingRequestBodyError"})
     assert "Status" not in s3.get_bucket_versioning(Bucket=ubucket)
 
 
@@ -546,7 +554,7 @@ def test_delete_unknown_version_is_204(s3, vbucket):
     assert versions_of(s3, vbucket) == [("k", v1, True, False)]
 
 
-@pytest.mark.parametrize("bad", ["abc", "0123456789abcdef0123456789abcdeg", "0123456789abcdef0123456789abcdef0"])
+@pytest.mark.parametrize("bad", ["abc", "not a version id"])
 def test_malformed_version_id_is_invalid_argument(s3, vbucket, bad):
     put(s3, vbucket, "k", b"1")
     with s3_error(400, "InvalidArgument"):
@@ -836,7 +844,6 @@ def test_paginator_returns_every_version_once(s3, vbucket):
     def write(key):
         return key, [put(s3, vbucket, key, f"{key}#{n}".encode()) for n in range(per_key)]
 
-    started = time.monotonic()
     with ThreadPoolExecutor(16) as pool:
         written = dict(pool.map(write, keys))
     expected = {(key, vid) for key, vids in written.items() for vid in vids}
@@ -855,7 +862,6 @@ def test_paginator_returns_every_version_once(s3, vbucket):
         assert pages == -(-len(expected) // page_size)
         # Key ascending, newest first within a key.
         assert seen == [(key, vid) for key in keys for vid in reversed(written[key])]
-    assert time.monotonic() - started < 60
 
 
 # ==========================================================================
@@ -902,19 +908,25 @@ def test_delete_objects_without_version_creates_markers(s3, vbucket):
         ("never", deleted["never"]["DeleteMarkerVersionId"], True, True),
         ("x", deleted["x"]["DeleteMarkerVersionId"], True, True),
         ("x", x1, False, False),
-    ][:1] + [("x", deleted["x"]["DeleteMarkerVersionId"], True, True), ("x", x1, False, False)]
+    ]
     assert s3.list_objects_v2(Bucket=vbucket).get("Contents", []) == []
     assert get_version(s3, vbucket, "x", x1) == b"x"
 
 
 def test_delete_objects_malformed_version_id(s3, vbucket):
-    put(s3, vbucket, "k", b"1")
-    resp = s3.delete_objects(Bucket=vbucket, Delete={"Objects": [{"Key": "k", "VersionId": "abc"}]})
-    # AWS reports a per-key error (not a whole-request failure) and deletes nothing.
-    assert resp.get("Deleted", []) == []
-    [err] = resp["Errors"]
-    assert err["Key"] == "k"
-    assert object_exists(s3, vbucket, "k")
+    vid = put(s3, vbucket, "k", b"1")
+    # AWS does not document whether this fails the whole request (400 InvalidArgument) or only the
+    # key (an <Error> entry); either way nothing may be deleted and no delete marker created.
+    try:
+        resp = s3.delete_objects(Bucket=vbucket, Delete={"Objects": [{"Key": "k", "VersionId": "abc"}]})
+    except ClientError as exc:
+        got = (exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"])
+        assert got == (400, "InvalidArgument"), exc.response
+    else:
+        assert resp.get("Deleted", []) == []
+        [err] = resp["Errors"]
+        assert err["Key"] == "k"
+    assert versions_of(s3, vbucket) == [("k", vid, True, False)]
 
 
 # ==========================================================================
@@ -935,8 +947,8 @@ def test_copy_a_specific_source_version(s3, vbucket):
     resp = s3.copy_object(Bucket=vbucket, Key="src", CopySource={"Bucket": vbucket, "Key": "src", "VersionId": v1})
     restored = assert_version_id(resp["VersionId"])
     assert s3.get_object(Bucket=vbucket, Key="src")["Body"].read() == b"old source"
-    assert [v[1] for v in versions_of(s3, vbucket, Prefix="src")][0] == restored
-    assert len(versions_of(s3, vbucket, Prefix="src")) == 3
+    assert [v[1] for v in versions_of(s3, vbucket, prefix="src")][0] == restored
+    assert len(versions_of(s3, vbucket, prefix="src")) == 3
 
 
 def test_copy_source_version_into_another_bucket(s3, vbucket, ubucket):
@@ -1184,10 +1196,10 @@ def test_awscli_versioning(aws, s3, ubucket, tmp_path):
 
 def test_deleting_every_version_frees_all_files(server, s3, vbucket):
     before = stored_files(server)
-    put(s3, vbucket, "k", os.urandom(1000))
+    v1 = put(s3, vbucket, "k", os.urandom(1000))
     put(s3, vbucket, "k", os.urandom(2000))
     multipart_put(s3, vbucket, "k", [os.urandom(PART), os.urandom(10)])
-    s3.copy_object(Bucket=vbucket, Key="k", CopySource={"Bucket": vbucket, "Key": "k"})
+    s3.copy_object(Bucket=vbucket, Key="k", CopySource={"Bucket": vbucket, "Key": "k", "VersionId": v1})
     s3.delete_object(Bucket=vbucket, Key="k")
     entries = versions_of(s3, vbucket)
     assert [e[3] for e in entries] == [True, False, False, False, False]
