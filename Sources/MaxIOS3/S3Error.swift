@@ -14,6 +14,7 @@ package enum S3ErrorCode: String, Sendable {
     case NoSuchTagSet, NoSuchCORSConfiguration, NoSuchBucketPolicy, ServerSideEncryptionConfigurationNotFoundError
     case NoSuchLifecycleConfiguration, NoSuchWebsiteConfiguration, ObjectLockConfigurationNotFoundError
     case ReplicationConfigurationNotFoundError, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError
+    case InvalidTag
 
     package var status: Int {
         switch self {
@@ -105,6 +106,7 @@ package enum S3ErrorCode: String, Sendable {
         case .QuotaExceeded: return "The tenant's storage quota would be exceeded by this request."
         case .InvalidPartNumber: return "The requested partnumber is not satisfiable"
         case .NoSuchTagSet: return "The TagSet does not exist"
+        case .InvalidTag: return "The tag provided was not a valid tag."
         case .NoSuchCORSConfiguration: return "The CORS configuration does not exist"
         case .NoSuchBucketPolicy: return "The bucket policy does not exist"
         case .ServerSideEncryptionConfigurationNotFoundError:

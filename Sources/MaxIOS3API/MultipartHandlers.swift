@@ -235,7 +235,7 @@ extension S3API {
             throw S3Error(.NoSuchKey, nil, extra: [("Key", key)])
         } catch StorageError.noSuchVersion {
             throw S3Error(.NoSuchVersion, nil, extra: [("Key", key), ("VersionId", versionID ?? "")])
-        } catch StorageError.deleteMarker(let v, let requested) {
+        } catch StorageError.deleteMarker(let v, let requested, _) {
             // As AWS: a copy source that is a delete marker is a missing key (or a bad version).
             throw requested
                 ? S3Error(

@@ -70,6 +70,7 @@ extension S3API {
             guard S3Limits.storageClasses.contains(sc) else { throw S3Error(.InvalidStorageClass) }
             meta.storageClass = sc == "STANDARD" ? nil : sc
         }
+        if let t = call.header(.amzTagging) { meta.tags = try TagRules.parseHeader(t) }
         return meta
     }
 
@@ -264,6 +265,7 @@ extension S3API {
         if let v = call.query["response-content-language"] ?? m.contentLanguage { h[.contentLanguage] = v }
         if let v = call.query["response-expires"] ?? m.expires { h[.expires] = v }
         if let sc = m.storageClass { h[.amzStorageClass] = sc }
+        if !m.tags.isEmpty { h[.amzTaggingCount] = String(m.tags.count) }
         for (k, v) in m.user.sorted(by: { $0.key < $1.key }) {
             if let name = HTTPField.Name("x-amz-meta-" + k) { h[name] = v }
         }
@@ -465,7 +467,14 @@ extension S3API {
         guard directive == "COPY" || directive == "REPLACE" else {
             throw S3Error(.InvalidArgument, "Unknown metadata directive.")
         }
-        if srcBucket == bucket && srcKey == key && directive == "COPY" && call.header(.amzStorageClass) == nil {
+        let taggingDirective = call.header(.amzTaggingDirective) ?? "COPY"
+        guard taggingDirective == "COPY" || taggingDirective == "REPLACE" else {
+            throw S3Error(.InvalidArgument, "Unknown tagging directive.")
+        }
+        let newTags = try call.header(.amzTagging).map(TagRules.parseHeader) ?? []
+        if srcBucket == bucket && srcKey == key && srcVersion == nil && directive == "COPY"
+            && call.header(.amzStorageClass) == nil && taggingDirective == "COPY"
+        {
             throw S3Error(
                 .InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
@@ -490,6 +499,7 @@ extension S3API {
                     meta.storageClass = sc == "STANDARD" ? nil : sc
                 }
             }
+            meta.tags = taggingDirective == "REPLACE" ? newTags : open.record.meta.tags
             var algorithm = open.record.meta.checksums?.keys.first.flatMap(ChecksumAlgorithm.init(rawValue:))
             if let name = call.header("x-amz-checksum-algorithm") {
                 guard let a = ChecksumAlgorithm(rawValue: name.uppercased()) else {

@@ -162,7 +162,6 @@ package struct S3API: HTTPResponder {
         ("x-amz-object-lock-mode", "Object Lock"),
         ("x-amz-object-lock-retain-until-date", "Object Lock"),
         ("x-amz-object-lock-legal-hold", "Object Lock"),
-        ("x-amz-tagging", "Object tagging"),
         ("x-amz-website-redirect-location", "Website redirects"),
     ]
 
@@ -206,6 +205,12 @@ package struct S3API: HTTPResponder {
         case .GetBucketVersioning: return try await getBucketVersioning(call)
         case .PutBucketVersioning: return try await putBucketVersioning(call)
         case .ListObjectVersions: return try await listObjectVersions(call)
+        case .GetObjectTagging: return try await getObjectTagging(call)
+        case .PutObjectTagging: return try await putObjectTagging(call)
+        case .DeleteObjectTagging: return try await deleteObjectTagging(call)
+        case .GetBucketTagging: return try await getBucketTagging(call)
+        case .PutBucketTagging: return try await putBucketTagging(call)
+        case .DeleteBucketTagging: return try await deleteBucketTagging(call)
         default:
             throw S3Error(.NotImplemented, "\(call.operation.rawValue) is not implemented by this server yet.")
         }
@@ -232,8 +237,11 @@ package struct S3API: HTTPResponder {
             case .bucketNotEmpty: return S3Error(.BucketNotEmpty)
             case .noSuchKey: return S3Error(.NoSuchKey)
             case .noSuchVersion: return S3Error(.NoSuchVersion)
-            case .deleteMarker(let versionID, let requested):
-                let headers = [("x-amz-delete-marker", "true"), ("x-amz-version-id", versionID)]
+            case .deleteMarker(let versionID, let requested, let lastModified):
+                let headers = [
+                    ("x-amz-delete-marker", "true"), ("x-amz-version-id", versionID),
+                    ("Last-Modified", WireDate.http(lastModified)),
+                ]
                 if requested {
                     return S3Error(
                         .MethodNotAllowed, "The specified method is not allowed against this resource.",

@@ -110,6 +110,9 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                     CREATE UNIQUE INDEX object_versions_by_id ON object_versions(bucket, key, version_id);
                     """)
         }
+        m.registerMigration("v4-tagging") { db in
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN tags BLOB")
+        }
         return m
     }
 
@@ -119,7 +122,8 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         BucketRecord(
             name: row["name"], owner: row["owner"], region: row["region"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
-            versioning: VersioningState(rawValue: row["versioning"]) ?? .unversioned)
+            versioning: VersioningState(rawValue: row["versioning"]) ?? .unversioned,
+            tags: (row["tags"] as Data?).flatMap { try? JSONDecoder().decode([Tag].self, from: $0) })
     }
 
     package func createBucket(_ bucket: BucketRecord) async throws {

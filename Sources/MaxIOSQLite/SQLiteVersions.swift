@@ -26,6 +26,47 @@ extension SQLiteMetadataStore {
         }
     }
 
+    package func setBucketTags(bucket: String, tags: [Tag]?) async throws {
+        let data = try tags.map { try JSONEncoder().encode($0) }
+        try await pool.write { db in
+            _ = try Self.versioning(db, bucket)
+            try db.execute(sql: "UPDATE buckets SET tags = ? WHERE name = ?", arguments: [data, bucket])
+        }
+    }
+
+    package func setObjectTags(bucket: String, key: String, versionID: String?, tags: [Tag]) async throws -> String {
+        try await pool.write { db in
+            _ = try Self.versioning(db, bucket)
+            let latest = try self.fetchObject(db, bucket: bucket, key: key)
+            let found: ObjectRecord?
+            if let versionID {
+                found = try self.fetchVersion(db, bucket: bucket, key: key, versionID: versionID)
+            } else {
+                found = latest
+            }
+            guard var record = found else {
+                throw versionID == nil ? StorageError.noSuchKey : StorageError.noSuchVersion
+            }
+            if record.isDeleteMarker {
+                throw StorageError.deleteMarker(
+                    versionID: VersionID.display(record.versionID), requested: versionID != nil,
+                    lastModified: record.lastModified)
+            }
+            record.meta.tags = tags
+            let meta = Data(record.meta.encoded())
+            if let latest, latest.seq == record.seq, latest.versionID == record.versionID {
+                try db.execute(
+                    sql: "UPDATE objects SET meta = ? WHERE bucket = ? AND key = ?",
+                    arguments: [meta, bucket, Data(key.utf8)])
+            } else {
+                try db.execute(
+                    sql: "UPDATE object_versions SET meta = ? WHERE bucket = ? AND key = ? AND seq = ?",
+                    arguments: [meta, bucket, Data(key.utf8), record.seq])
+            }
+            return record.versionID
+        }
+    }
+
     // MARK: writes
 
     package func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> WriteOutcome {

@@ -16,6 +16,11 @@ package protocol MetadataStore: Sendable {
 
     /// Sets a bucket's versioning (enabled or suspended). Throws `noSuchBucket`.
     func setVersioning(bucket: String, state: VersioningState) async throws
+    /// Sets (or with nil removes) a bucket's tags. Throws `noSuchBucket`.
+    func setBucketTags(bucket: String, tags: [Tag]?) async throws
+    /// Replaces the tags of the latest version of a key, or of the version named. Returns the version's id.
+    /// Throws `noSuchBucket`, `noSuchKey`, `noSuchVersion` or `deleteMarker`.
+    func setObjectTags(bucket: String, key: String, versionID: String?, tags: [Tag]) async throws -> String
 
     /// The latest version of a key, which may be a delete marker. Throws `noSuchBucket` when the bucket does
     /// not exist; nil when the key does not.

@@ -292,7 +292,8 @@ package struct ObjectService: Sendable {
     static func visible(_ record: ObjectRecord, requested versionID: String?) throws {
         if record.isDeleteMarker {
             throw StorageError.deleteMarker(
-                versionID: VersionID.display(record.versionID), requested: versionID != nil)
+                versionID: VersionID.display(record.versionID), requested: versionID != nil,
+                lastModified: record.lastModified)
         }
     }
 

@@ -14,15 +14,19 @@ package struct BucketRecord: Sendable, Equatable {
     package var region: String
     package var createdAt: Date
     package var versioning: VersioningState
+    /// Bucket tags; nil when none were ever set (GetBucketTagging answers NoSuchTagSet).
+    package var tags: [Tag]? = nil
 
     package init(
-        name: String, owner: String, region: String, createdAt: Date, versioning: VersioningState = .unversioned
+        name: String, owner: String, region: String, createdAt: Date, versioning: VersioningState = .unversioned,
+        tags: [Tag]? = nil
     ) {
         self.name = name
         self.owner = owner
         self.region = region
         self.createdAt = createdAt
         self.versioning = versioning
+        self.tags = tags
     }
 }
 
@@ -40,6 +44,17 @@ package enum VersionID {
     package static func display(_ id: String) -> String { id.isEmpty ? null : id }
 }
 
+/// An object or bucket tag.
+package struct Tag: Sendable, Equatable, Codable {
+    package var key: String
+    package var value: String
+
+    package init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
 /// Headers stored with an object and returned on GET/HEAD.
 package struct ObjectMeta: Sendable, Equatable, Codable {
     package var contentType: String?
@@ -55,6 +70,8 @@ package struct ObjectMeta: Sendable, Equatable, Codable {
     package var checksums: [String: String]?
     /// `COMPOSITE` or `FULL_OBJECT` for multipart objects with a checksum; nil means full-object.
     package var checksumType: String?
+    /// Object tags, in the order they were given.
+    package var tags: [Tag] = []
 
     package init(
         contentType: String? = nil, cacheControl: String? = nil, contentDisposition: String? = nil,
@@ -160,5 +177,29 @@ package struct ListQuery: Sendable {
         self.delimiter = delimiter
         self.after = after
         self.maxKeys = maxKeys
+    }
+}
+
+extension ObjectMeta {
+    private enum CodingKeys: String, CodingKey {
+        case contentType, cacheControl, contentDisposition, contentEncoding, contentLanguage, expires, user
+        case storageClass, checksums, checksumType, tags
+    }
+
+    /// Reads the JSON rows of early builds, which lack the newer fields.
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            contentType: try c.decodeIfPresent(String.self, forKey: .contentType),
+            cacheControl: try c.decodeIfPresent(String.self, forKey: .cacheControl),
+            contentDisposition: try c.decodeIfPresent(String.self, forKey: .contentDisposition),
+            contentEncoding: try c.decodeIfPresent(String.self, forKey: .contentEncoding),
+            contentLanguage: try c.decodeIfPresent(String.self, forKey: .contentLanguage),
+            expires: try c.decodeIfPresent(String.self, forKey: .expires),
+            user: try c.decodeIfPresent([String: String].self, forKey: .user) ?? [:],
+            storageClass: try c.decodeIfPresent(String.self, forKey: .storageClass),
+            checksums: try c.decodeIfPresent([String: String].self, forKey: .checksums))
+        checksumType = try c.decodeIfPresent(String.self, forKey: .checksumType)
+        tags = try c.decodeIfPresent([Tag].self, forKey: .tags) ?? []
     }
 }

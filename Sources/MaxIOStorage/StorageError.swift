@@ -1,3 +1,4 @@
+import Foundation
 import MaxIOCore
 
 /// Errors of the storage layer. Translated to S3 errors in one place (MaxIOS3API).
@@ -9,7 +10,7 @@ package enum StorageError: Error, Sendable, Equatable {
     case noSuchKey
     case noSuchVersion
     /// The version is a delete marker: the latest one (the key looks missing), or one named by version id.
-    case deleteMarker(versionID: String, requested: Bool)
+    case deleteMarker(versionID: String, requested: Bool, lastModified: Date)
     case preconditionFailed
     case badDigest
     /// The additional checksum sent did not match the data.

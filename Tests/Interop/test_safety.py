@@ -90,9 +90,8 @@ def test_sigv2_presigned_put_with_added_copy_source(s3_default_config, s3, two_o
         {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": "k" * 32},
         {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": FUTURE},
         {"ObjectLockLegalHoldStatus": "ON"},
-        {"Tagging": "a=b"},
     ],
-    ids=["sse-s3", "sse-kms", "sse-c", "object-lock-mode", "legal-hold", "tagging"],
+    ids=["sse-s3", "sse-kms", "sse-c", "object-lock-mode", "legal-hold"],
 )
 def test_put_with_unimplemented_feature_header(s3, bucket, params):
     with s3_error(501, "NotImplemented"):
@@ -106,8 +105,8 @@ def test_put_with_unimplemented_feature_header(s3, bucket, params):
 
 @pytest.mark.parametrize(
     "params",
-    [{"ServerSideEncryption": "AES256"}, {"Tagging": "a=b", "TaggingDirective": "REPLACE"}],
-    ids=["sse-s3", "tagging"],
+    [{"ServerSideEncryption": "AES256"}, {"ObjectLockLegalHoldStatus": "ON"}],
+    ids=["sse-s3", "legal-hold"],
 )
 def test_copy_with_unimplemented_feature_header(s3, bucket, params):
     s3.put_object(Bucket=bucket, Key="src", Body=b"source")
@@ -158,6 +157,10 @@ IMPLEMENTED = {
     "CompleteMultipartUpload",
     "AbortMultipartUpload",
     "PutBucketVersioning",
+    "PutObjectTagging",
+    "DeleteObjectTagging",
+    "PutBucketTagging",
+    "DeleteBucketTagging",
 }
 
 
