@@ -14,20 +14,20 @@ package enum S3ErrorCode: String, Sendable {
     case NoSuchTagSet, NoSuchCORSConfiguration, NoSuchBucketPolicy, ServerSideEncryptionConfigurationNotFoundError
     case NoSuchLifecycleConfiguration, NoSuchWebsiteConfiguration, ObjectLockConfigurationNotFoundError
     case ReplicationConfigurationNotFoundError, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError
-    case InvalidTag
+    case InvalidTag, InvalidBucketState, NoSuchObjectLockConfiguration
 
     package var status: Int {
         switch self {
         case .AccessDenied, .InvalidAccessKeyId, .SignatureDoesNotMatch, .RequestTimeTooSkewed, .ExpiredToken,
             .QuotaExceeded:
             return 403
-        case .NoSuchBucket, .NoSuchKey, .NoSuchUpload, .NoSuchVersion, .NoSuchTagSet, .NoSuchCORSConfiguration,
+        case .NoSuchBucket, .NoSuchKey, .NoSuchUpload, .NoSuchVersion, .NoSuchTagSet, .NoSuchObjectLockConfiguration, .NoSuchCORSConfiguration,
             .NoSuchBucketPolicy, .ServerSideEncryptionConfigurationNotFoundError, .NoSuchLifecycleConfiguration,
             .NoSuchWebsiteConfiguration, .ObjectLockConfigurationNotFoundError, .ReplicationConfigurationNotFoundError,
             .NoSuchPublicAccessBlockConfiguration, .OwnershipControlsNotFoundError:
             return 404
         case .MethodNotAllowed: return 405
-        case .BucketAlreadyExists, .BucketAlreadyOwnedByYou, .BucketNotEmpty: return 409
+        case .BucketAlreadyExists, .BucketAlreadyOwnedByYou, .BucketNotEmpty, .InvalidBucketState: return 409
         case .MissingContentLength: return 411
         case .PreconditionFailed: return 412
         case .InvalidRange, .InvalidPartNumber: return 416
@@ -107,6 +107,8 @@ package enum S3ErrorCode: String, Sendable {
         case .InvalidPartNumber: return "The requested partnumber is not satisfiable"
         case .NoSuchTagSet: return "The TagSet does not exist"
         case .InvalidTag: return "The tag provided was not a valid tag."
+        case .InvalidBucketState: return "The request is not valid with the current state of the bucket."
+        case .NoSuchObjectLockConfiguration: return "The specified object does not have a ObjectLock configuration"
         case .NoSuchCORSConfiguration: return "The CORS configuration does not exist"
         case .NoSuchBucketPolicy: return "The bucket policy does not exist"
         case .ServerSideEncryptionConfigurationNotFoundError:

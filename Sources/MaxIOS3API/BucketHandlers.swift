@@ -144,8 +144,13 @@ extension S3API {
         {
             throw S3Error(.InvalidArgument, "Invalid canned ACL \(acl)")
         }
+        // Object Lock at creation turns versioning on, for good.
+        let locked = call.header(.amzBucketObjectLockEnabled)?.lowercased() == "true"
         try await metadata.createBucket(
-            BucketRecord(name: name, owner: call.credential.ownerID, region: region, createdAt: Date()))
+            BucketRecord(
+                name: name, owner: call.credential.ownerID, region: region, createdAt: Date(),
+                versioning: locked ? .enabled : .unversioned, objectLock: locked ? ObjectLockConfig(enabled: true) : nil
+            ))
         var headers = HTTPFields()
         headers[.location] = "/" + name
         headers[.contentLength] = "0"

@@ -120,6 +120,9 @@ extension S3API {
     func createMultipartUpload(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
         let meta = try objectMeta(from: call)
+        if meta.lockMode != nil || meta.legalHold, try await existingBucket(call).objectLock?.enabled != true {
+            throw Self.missingLockConfiguration
+        }
         var algorithm: ChecksumAlgorithm?
         if let name = call.header(.amzChecksumAlgorithm) {
             guard let a = ChecksumAlgorithm(rawValue: name.uppercased()) else {

@@ -71,6 +71,7 @@ extension S3API {
             meta.storageClass = sc == "STANDARD" ? nil : sc
         }
         if let t = call.header(.amzTagging) { meta.tags = try TagRules.parseHeader(t) }
+        try applyLockHeaders(call, to: &meta)
         return meta
     }
 
@@ -124,6 +125,15 @@ extension S3API {
             expectedSHA = Hex.decode(hex)
         }
         let meta = try objectMeta(from: call)
+        if meta.lockMode != nil && call.header(.contentMD5) == nil
+            && !call.request.headers.contains(where: { $0.name.canonicalName.hasPrefix("x-amz-checksum-") })
+            && call.header("x-amz-sdk-checksum-algorithm") == nil && call.header("x-amz-trailer") == nil
+        {
+            throw S3Error(
+                .InvalidRequest,
+                "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+            )
+        }
         let condition = try writeCondition(call)
         if call.state.expectsContinue || declared > ObjectService.wholeWriteLimit {
             // Answer a missing bucket before the client sends (or we store) a large body.
@@ -266,6 +276,7 @@ extension S3API {
         if let v = call.query["response-expires"] ?? m.expires { h[.expires] = v }
         if let sc = m.storageClass { h[.amzStorageClass] = sc }
         if !m.tags.isEmpty { h[.amzTaggingCount] = String(m.tags.count) }
+        addLockHeaders(&h, m)
         for (k, v) in m.user.sorted(by: { $0.key < $1.key }) {
             if let name = HTTPField.Name("x-amz-meta-" + k) { h[name] = v }
         }
@@ -399,7 +410,7 @@ extension S3API {
         let (bucket, key) = try requireKey(call)
         let outcome = try await objects.delete(
             bucket: bucket, key: key, versionID: try versionParam(call),
-            ifMatch: call.header(.ifMatch).map { ETagMatch.strip($0) })
+            ifMatch: call.header(.ifMatch).map { ETagMatch.strip($0) }, bypassGovernance: bypassesGovernance(call))
         var headers = HTTPFields()
         if let v = outcome.versionID { headers[.amzVersionID] = v }
         if outcome.deleteMarker { headers[.amzDeleteMarker] = "true" }
@@ -430,11 +441,16 @@ extension S3API {
                 valid.append(DeleteTarget(key: key, versionID: version))
             }
         }
-        let outcomes = valid.isEmpty ? [] : try await objects.delete(bucket: bucket, targets: valid)
+        let outcomes =
+            valid.isEmpty
+            ? [] : try await objects.delete(bucket: bucket, targets: valid, bypassGovernance: bypassesGovernance(call))
+        for (t, o) in zip(valid, outcomes) {
+            if case .objectLocked(let message)? = o.error { errors.append((t.key, "AccessDenied", message)) }
+        }
         var w = XMLWriter(capacity: 128 + valid.count * 64)
         w.open("DeleteResult")
         if !quiet {
-            for (t, o) in zip(valid, outcomes) {
+            for (t, o) in zip(valid, outcomes) where o.error == nil {
                 w.open("Deleted", namespace: nil)
                 w.element("Key", t.key)
                 if let v = t.versionID {
@@ -500,6 +516,8 @@ extension S3API {
                 }
             }
             meta.tags = taggingDirective == "REPLACE" ? newTags : open.record.meta.tags
+            // Object Lock settings are never copied: the request's headers (or the bucket default) apply.
+            try applyLockHeaders(call, to: &meta)
             var algorithm = open.record.meta.checksums?.keys.first.flatMap(ChecksumAlgorithm.init(rawValue:))
             if let name = call.header("x-amz-checksum-algorithm") {
                 guard let a = ChecksumAlgorithm(rawValue: name.uppercased()) else {

@@ -159,9 +159,6 @@ package struct S3API: HTTPResponder {
             "x-amz-copy-source-server-side-encryption-customer-algorithm",
             "Server-side encryption with customer keys (SSE-C)"
         ),
-        ("x-amz-object-lock-mode", "Object Lock"),
-        ("x-amz-object-lock-retain-until-date", "Object Lock"),
-        ("x-amz-object-lock-legal-hold", "Object Lock"),
         ("x-amz-website-redirect-location", "Website redirects"),
     ]
 
@@ -172,9 +169,6 @@ package struct S3API: HTTPResponder {
             if let feature = Self.unsupportedHeaders.first(where: { $0.name == name })?.feature {
                 throw S3Error(.NotImplemented, "\(feature) is not implemented by this server yet (header \(name)).")
             }
-        }
-        if call.operation == .CreateBucket, call.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true" {
-            throw S3Error(.NotImplemented, "Object Lock is not implemented by this server yet.")
         }
     }
 
@@ -211,6 +205,12 @@ package struct S3API: HTTPResponder {
         case .GetBucketTagging: return try await getBucketTagging(call)
         case .PutBucketTagging: return try await putBucketTagging(call)
         case .DeleteBucketTagging: return try await deleteBucketTagging(call)
+        case .GetObjectLockConfiguration: return try await getObjectLockConfiguration(call)
+        case .PutObjectLockConfiguration: return try await putObjectLockConfiguration(call)
+        case .GetObjectRetention: return try await getObjectRetention(call)
+        case .PutObjectRetention: return try await putObjectRetention(call)
+        case .GetObjectLegalHold: return try await getObjectLegalHold(call)
+        case .PutObjectLegalHold: return try await putObjectLegalHold(call)
         default:
             throw S3Error(.NotImplemented, "\(call.operation.rawValue) is not implemented by this server yet.")
         }
@@ -272,6 +272,9 @@ package struct S3API: HTTPResponder {
                         ("PartNumber", String(n)),
                     ])
             case .invalidRequest(let message): return S3Error(.InvalidRequest, message)
+            case .objectLocked(let message): return S3Error(.AccessDenied, message)
+            case .invalidBucketState(let message): return S3Error(.InvalidBucketState, message)
+            case .noObjectLockConfiguration: return S3Error(.NoSuchObjectLockConfiguration)
             case .checksumTypeMismatch(let upload, let requested):
                 return S3Error(
                     .BadDigest,

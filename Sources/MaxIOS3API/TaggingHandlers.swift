@@ -122,19 +122,22 @@ extension S3API {
             throw S3Error(.MalformedXML)
         }
         let tags = try TagRules.parseXML(doc, max: TagRules.maxObjectTags, objectTags: true)
-        let version = try await metadata.setObjectTags(bucket: bucket, key: key, versionID: versionID, tags: tags)
+        let record = try await metadata.updateObject(bucket: bucket, key: key, versionID: versionID) { meta, _ in
+            meta.tags = tags
+        }
         var headers = HTTPFields()
-        addVersionHeader(&headers, version)
+        addVersionHeader(&headers, record.versionID)
         headers[.contentLength] = "0"
         return Response(status: .ok, headers: headers)
     }
 
     func deleteObjectTagging(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
-        let version = try await metadata.setObjectTags(
-            bucket: bucket, key: key, versionID: try versionParam(call), tags: [])
+        let record = try await metadata.updateObject(bucket: bucket, key: key, versionID: try versionParam(call)) {
+            meta, _ in meta.tags = []
+        }
         var headers = HTTPFields()
-        addVersionHeader(&headers, version)
+        addVersionHeader(&headers, record.versionID)
         return Response(status: .noContent, headers: headers)
     }
 

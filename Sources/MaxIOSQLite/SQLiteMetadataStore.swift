@@ -113,6 +113,9 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         m.registerMigration("v4-tagging") { db in
             try db.execute(sql: "ALTER TABLE buckets ADD COLUMN tags BLOB")
         }
+        m.registerMigration("v5-object-lock") { db in
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN object_lock BLOB")
+        }
         return m
     }
 
@@ -123,7 +126,10 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             name: row["name"], owner: row["owner"], region: row["region"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             versioning: VersioningState(rawValue: row["versioning"]) ?? .unversioned,
-            tags: (row["tags"] as Data?).flatMap { try? JSONDecoder().decode([Tag].self, from: $0) })
+            tags: (row["tags"] as Data?).flatMap { try? JSONDecoder().decode([Tag].self, from: $0) },
+            objectLock: (row["object_lock"] as Data?).flatMap {
+                try? JSONDecoder().decode(ObjectLockConfig.self, from: $0)
+            })
     }
 
     package func createBucket(_ bucket: BucketRecord) async throws {
@@ -134,8 +140,12 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                 throw owner == bucket.owner ? StorageError.bucketAlreadyOwnedByYou : StorageError.bucketAlreadyExists
             }
             try db.execute(
-                sql: "INSERT INTO buckets(name, owner, region, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [bucket.name, bucket.owner, bucket.region, bucket.createdAt.timeIntervalSince1970])
+                sql:
+                    "INSERT INTO buckets(name, owner, region, created_at, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    bucket.name, bucket.owner, bucket.region, bucket.createdAt.timeIntervalSince1970,
+                    bucket.versioning.rawValue, try bucket.objectLock.map { try JSONEncoder().encode($0) },
+                ])
         }
     }
 

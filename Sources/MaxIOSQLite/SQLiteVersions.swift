@@ -11,16 +11,28 @@ extension SQLiteMetadataStore {
 
     /// The bucket's versioning state, or `noSuchBucket`.
     static func versioning(_ db: Database, _ bucket: String) throws -> VersioningState {
+        try bucketState(db, bucket).0
+    }
+
+    /// The bucket's versioning state and Object Lock configuration, or `noSuchBucket`.
+    static func bucketState(_ db: Database, _ bucket: String) throws -> (VersioningState, ObjectLockConfig?) {
         guard
-            let raw = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT versioning FROM buckets WHERE name = ?"), arguments: [bucket])
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT versioning, object_lock FROM buckets WHERE name = ?"),
+                arguments: [bucket])
         else { throw StorageError.noSuchBucket }
-        return VersioningState(rawValue: raw) ?? .unversioned
+        let lock = (row["object_lock"] as Data?).flatMap { try? JSONDecoder().decode(ObjectLockConfig.self, from: $0) }
+        return (VersioningState(rawValue: row["versioning"]) ?? .unversioned, lock)
     }
 
     package func setVersioning(bucket: String, state: VersioningState) async throws {
         try await pool.write { db in
-            _ = try Self.versioning(db, bucket)
+            let (_, lock) = try Self.bucketState(db, bucket)
+            if lock?.enabled == true && state != .enabled {
+                throw StorageError.invalidBucketState(
+                    "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+                )
+            }
             try db.execute(
                 sql: "UPDATE buckets SET versioning = ? WHERE name = ?", arguments: [state.rawValue, bucket])
         }
@@ -34,9 +46,24 @@ extension SQLiteMetadataStore {
         }
     }
 
-    package func setObjectTags(bucket: String, key: String, versionID: String?, tags: [Tag]) async throws -> String {
+    package func setObjectLock(bucket: String, config: ObjectLockConfig) async throws {
+        let data = try JSONEncoder().encode(config)
         try await pool.write { db in
-            _ = try Self.versioning(db, bucket)
+            let (state, _) = try Self.bucketState(db, bucket)
+            guard state == .enabled else {
+                throw StorageError.invalidBucketState(
+                    "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration")
+            }
+            try db.execute(sql: "UPDATE buckets SET object_lock = ? WHERE name = ?", arguments: [data, bucket])
+        }
+    }
+
+    package func updateObject(
+        bucket: String, key: String, versionID: String?,
+        change: @Sendable (inout ObjectMeta, ObjectLockConfig?) throws -> Void
+    ) async throws -> ObjectRecord {
+        try await pool.write { db in
+            let (_, lock) = try Self.bucketState(db, bucket)
             let latest = try self.fetchObject(db, bucket: bucket, key: key)
             let found: ObjectRecord?
             if let versionID {
@@ -52,7 +79,7 @@ extension SQLiteMetadataStore {
                     versionID: VersionID.display(record.versionID), requested: versionID != nil,
                     lastModified: record.lastModified)
             }
-            record.meta.tags = tags
+            try change(&record.meta, lock)
             let meta = Data(record.meta.encoded())
             if let latest, latest.seq == record.seq, latest.versionID == record.versionID {
                 try db.execute(
@@ -63,7 +90,7 @@ extension SQLiteMetadataStore {
                     sql: "UPDATE object_versions SET meta = ? WHERE bucket = ? AND key = ? AND seq = ?",
                     arguments: [meta, bucket, Data(key.utf8), record.seq])
             }
-            return record.versionID
+            return record
         }
     }
 
@@ -86,7 +113,19 @@ extension SQLiteMetadataStore {
     }
 
     func put(_ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?) throws -> WriteOutcome {
-        let state = try Self.versioning(db, object.bucket)
+        let (state, lock) = try Self.bucketState(db, object.bucket)
+        var record = object
+        var meta = meta
+        if lock?.enabled == true {
+            // New versions get the bucket's default retention unless the request set one.
+            if record.meta.lockMode == nil, let (mode, until) = lock?.defaultRetention(from: record.lastModified) {
+                record.meta.lockMode = mode
+                record.meta.lockRetainUntil = until
+                meta = Data(record.meta.encoded())
+            }
+        } else if record.meta.lockMode != nil || record.meta.legalHold {
+            throw StorageError.invalidRequest("Bucket is missing Object Lock Configuration")
+        }
         let existing = try fetchObject(db, bucket: object.bucket, key: object.key)
         // A delete marker is no object for the conditions.
         let visible = existing?.isDeleteMarker == true ? nil : existing
@@ -99,7 +138,6 @@ extension SQLiteMetadataStore {
         case nil:
             break
         }
-        var record = object
         record.isDeleteMarker = false
         let retired = try makeRoom(db, for: &record, replacing: existing, state: state)
         try insertLatest(db, record, meta: meta)
@@ -218,37 +256,54 @@ extension SQLiteMetadataStore {
 
     // MARK: deletes
 
-    package func deleteObject(bucket: String, key: String, versionID: String?, ifMatch: String?) async throws
-        -> DeleteOutcome
-    {
+    package func deleteObject(
+        bucket: String, key: String, versionID: String?, ifMatch: String?, bypassGovernance: Bool
+    ) async throws -> DeleteOutcome {
         try await pool.write { db in
             let state = try Self.versioning(db, bucket)
-            return try self.delete(db, bucket: bucket, key: key, versionID: versionID, ifMatch: ifMatch, state: state)
+            return try self.delete(
+                db, bucket: bucket, key: key, versionID: versionID, ifMatch: ifMatch, state: state,
+                bypassGovernance: bypassGovernance)
         }
     }
 
     package func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> DeleteOutcome {
         try pool.write { db in
             let state = try Self.versioning(db, bucket)
-            return try self.delete(db, bucket: bucket, key: key, versionID: nil, ifMatch: ifMatch, state: state)
+            return try self.delete(
+                db, bucket: bucket, key: key, versionID: nil, ifMatch: ifMatch, state: state, bypassGovernance: false)
         }
     }
 
-    package func deleteObjects(bucket: String, targets: [DeleteTarget]) async throws -> [DeleteOutcome] {
+    package func deleteObjects(bucket: String, targets: [DeleteTarget], bypassGovernance: Bool) async throws
+        -> [DeleteOutcome]
+    {
         try await pool.write { db in
             let state = try Self.versioning(db, bucket)
-            return try targets.map {
-                try self.delete(db, bucket: bucket, key: $0.key, versionID: $0.versionID, ifMatch: nil, state: state)
+            return try targets.map { t in
+                do {
+                    return try self.delete(
+                        db, bucket: bucket, key: t.key, versionID: t.versionID, ifMatch: nil, state: state,
+                        bypassGovernance: bypassGovernance)
+                } catch let e as StorageError {
+                    if case .objectLocked = e {
+                        return DeleteOutcome(versionID: t.versionID, deleteMarker: false, retired: [], error: e)
+                    }
+                    throw e
+                }
             }
         }
     }
 
     private func delete(
-        _ db: Database, bucket: String, key: String, versionID: String?, ifMatch: String?, state: VersioningState
+        _ db: Database, bucket: String, key: String, versionID: String?, ifMatch: String?, state: VersioningState,
+        bypassGovernance: Bool
     ) throws -> DeleteOutcome {
         let existing = try fetchObject(db, bucket: bucket, key: key)
         if let versionID {
-            return try deleteVersion(db, bucket: bucket, key: key, versionID: versionID, latest: existing)
+            return try deleteVersion(
+                db, bucket: bucket, key: key, versionID: versionID, latest: existing,
+                bypassGovernance: bypassGovernance)
         }
         let visible = existing?.isDeleteMarker == true ? nil : existing
         if let ifMatch {
@@ -275,10 +330,13 @@ extension SQLiteMetadataStore {
     /// Removes one version for good. When it is the latest, the newest older version becomes the latest.
     /// A version that does not exist is no error (as AWS: the delete is idempotent).
     private func deleteVersion(
-        _ db: Database, bucket: String, key: String, versionID: String, latest: ObjectRecord?
+        _ db: Database, bucket: String, key: String, versionID: String, latest: ObjectRecord?, bypassGovernance: Bool
     ) throws -> DeleteOutcome {
         guard var victim = try fetchVersion(db, bucket: bucket, key: key, versionID: versionID) else {
             return DeleteOutcome(versionID: versionID, deleteMarker: false, retired: [])
+        }
+        if !victim.isDeleteMarker {
+            try ObjectLockRules.checkDeletable(victim.meta, bypassGovernance: bypassGovernance, now: Date())
         }
         if let latest, latest.versionID == victim.versionID, latest.seq == victim.seq {
             try db.cachedStatement(sql: "DELETE FROM objects WHERE bucket = ? AND key = ?").execute(arguments: [

@@ -1,9 +1,12 @@
+import Foundation
+
 /// A compact binary form of `ObjectMeta` for the catalog: a version byte, then (tag, length, bytes)
 /// fields with LEB128 lengths. About ten times cheaper to decode than JSON on the GET path.
 extension ObjectMeta {
     private enum Field: UInt8 {
         case contentType = 1, cacheControl, contentDisposition, contentEncoding, contentLanguage, expires
-        case storageClass, userKey, userValue, checksumAlgorithm, checksumValue, checksumType, tagKey, tagValue
+        case storageClass, userKey, userValue, checksumAlgorithm, checksumValue, checksumType, tagKey, tagValue,
+            lockMode, lockRetainUntil, legalHold
     }
 
     static let formatVersion: UInt8 = 1
@@ -42,6 +45,9 @@ extension ObjectMeta {
             put(.tagKey, t.key)
             put(.tagValue, t.value)
         }
+        put(.lockMode, lockMode?.rawValue)
+        put(.lockRetainUntil, lockRetainUntil.map { String($0.timeIntervalSince1970) })
+        put(.legalHold, legalHold ? "ON" : nil)
         return out
     }
 
@@ -79,6 +85,9 @@ extension ObjectMeta {
             case .expires: expires = value
             case .storageClass: storageClass = value
             case .checksumType: checksumType = value
+            case .lockMode: lockMode = LockMode(rawValue: value)
+            case .lockRetainUntil: lockRetainUntil = Double(value).map { Date(timeIntervalSince1970: $0) }
+            case .legalHold: legalHold = value == "ON"
             case .tagKey: pendingTag = value
             case .tagValue:
                 guard let k = pendingTag else { return nil }

@@ -18,9 +18,16 @@ package protocol MetadataStore: Sendable {
     func setVersioning(bucket: String, state: VersioningState) async throws
     /// Sets (or with nil removes) a bucket's tags. Throws `noSuchBucket`.
     func setBucketTags(bucket: String, tags: [Tag]?) async throws
-    /// Replaces the tags of the latest version of a key, or of the version named. Returns the version's id.
-    /// Throws `noSuchBucket`, `noSuchKey`, `noSuchVersion` or `deleteMarker`.
-    func setObjectTags(bucket: String, key: String, versionID: String?, tags: [Tag]) async throws -> String
+    /// Sets a bucket's Object Lock configuration (it cannot be turned off). Throws `noSuchBucket`, and
+    /// `invalidBucketState` unless versioning is enabled.
+    func setObjectLock(bucket: String, config: ObjectLockConfig) async throws
+    /// Changes the metadata of the latest version of a key, or of the version named, in one transaction:
+    /// `change` gets the metadata and the bucket's Object Lock configuration and may throw to refuse. Returns
+    /// the changed record. Throws `noSuchBucket`, `noSuchKey`, `noSuchVersion` or `deleteMarker`.
+    func updateObject(
+        bucket: String, key: String, versionID: String?,
+        change: @Sendable (inout ObjectMeta, ObjectLockConfig?) throws -> Void
+    ) async throws -> ObjectRecord
 
     /// The latest version of a key, which may be a delete marker. Throws `noSuchBucket` when the bucket does
     /// not exist; nil when the key does not.
@@ -37,10 +44,14 @@ package protocol MetadataStore: Sendable {
     /// With `versionID`: removes that version for good (the next one becomes the latest). Throws
     /// `noSuchBucket`; with `ifMatch`, `noSuchKey` when there is no object and `preconditionFailed` when its
     /// ETag differs.
-    func deleteObject(bucket: String, key: String, versionID: String?, ifMatch: String?) async throws
-        -> DeleteOutcome
-    /// Deletes several keys or versions in one transaction, as `deleteObject` each. Throws `noSuchBucket`.
-    func deleteObjects(bucket: String, targets: [DeleteTarget]) async throws -> [DeleteOutcome]
+    /// A version under Object Lock is not removed (`objectLocked`), unless only GOVERNANCE retention holds it and
+    /// `bypassGovernance` is set.
+    func deleteObject(bucket: String, key: String, versionID: String?, ifMatch: String?, bypassGovernance: Bool)
+        async throws -> DeleteOutcome
+    /// Deletes several keys or versions in one transaction, as `deleteObject` each; a locked version is reported
+    /// in its outcome's `error`. Throws `noSuchBucket`.
+    func deleteObjects(bucket: String, targets: [DeleteTarget], bypassGovernance: Bool) async throws
+        -> [DeleteOutcome]
     /// Versions and delete markers by key, newest first. Throws `noSuchBucket`.
     func listVersions(bucket: String, query: VersionsQuery) async throws -> VersionsPage
     /// Throws `noSuchBucket`.

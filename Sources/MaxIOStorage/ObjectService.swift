@@ -346,9 +346,9 @@ package struct ObjectService: Sendable {
 
     /// Deletes the object (or adds a delete marker in a versioned bucket), or one version for good.
     @discardableResult
-    package func delete(bucket: String, key: String, versionID: String? = nil, ifMatch: String? = nil) async throws
-        -> DeleteOutcome
-    {
+    package func delete(
+        bucket: String, key: String, versionID: String? = nil, ifMatch: String? = nil, bypassGovernance: Bool = false
+    ) async throws -> DeleteOutcome {
         if let embedded, versionID == nil {
             return try await embedded.files.pool.runIfActive {
                 let outcome = try embedded.catalog.deleteObjectSync(bucket: bucket, key: key, ifMatch: ifMatch)
@@ -356,14 +356,18 @@ package struct ObjectService: Sendable {
                 return outcome
             }
         }
-        let outcome = try await metadata.deleteObject(bucket: bucket, key: key, versionID: versionID, ifMatch: ifMatch)
+        let outcome = try await metadata.deleteObject(
+            bucket: bucket, key: key, versionID: versionID, ifMatch: ifMatch, bypassGovernance: bypassGovernance)
         for r in outcome.retired { await retire(r) }
         return outcome
     }
 
     @discardableResult
-    package func delete(bucket: String, targets: [DeleteTarget]) async throws -> [DeleteOutcome] {
-        let outcomes = try await metadata.deleteObjects(bucket: bucket, targets: targets)
+    package func delete(bucket: String, targets: [DeleteTarget], bypassGovernance: Bool = false) async throws
+        -> [DeleteOutcome]
+    {
+        let outcomes = try await metadata.deleteObjects(
+            bucket: bucket, targets: targets, bypassGovernance: bypassGovernance)
         for o in outcomes {
             for r in o.retired { await retire(r) }
         }

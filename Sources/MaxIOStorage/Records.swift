@@ -16,11 +16,14 @@ package struct BucketRecord: Sendable, Equatable {
     package var versioning: VersioningState
     /// Bucket tags; nil when none were ever set (GetBucketTagging answers NoSuchTagSet).
     package var tags: [Tag]? = nil
+    /// Object Lock; nil when the bucket was created without it and never got it.
+    package var objectLock: ObjectLockConfig? = nil
 
     package init(
         name: String, owner: String, region: String, createdAt: Date, versioning: VersioningState = .unversioned,
-        tags: [Tag]? = nil
+        tags: [Tag]? = nil, objectLock: ObjectLockConfig? = nil
     ) {
+        self.objectLock = objectLock
         self.name = name
         self.owner = owner
         self.region = region
@@ -72,6 +75,10 @@ package struct ObjectMeta: Sendable, Equatable, Codable {
     package var checksumType: String?
     /// Object tags, in the order they were given.
     package var tags: [Tag] = []
+    /// Object Lock retention of this version, if any.
+    package var lockMode: LockMode?
+    package var lockRetainUntil: Date?
+    package var legalHold = false
 
     package init(
         contentType: String? = nil, cacheControl: String? = nil, contentDisposition: String? = nil,
@@ -183,7 +190,7 @@ package struct ListQuery: Sendable {
 extension ObjectMeta {
     private enum CodingKeys: String, CodingKey {
         case contentType, cacheControl, contentDisposition, contentEncoding, contentLanguage, expires, user
-        case storageClass, checksums, checksumType, tags
+        case storageClass, checksums, checksumType, tags, lockMode, lockRetainUntil, legalHold
     }
 
     /// Reads the JSON rows of early builds, which lack the newer fields.
@@ -201,5 +208,8 @@ extension ObjectMeta {
             checksums: try c.decodeIfPresent([String: String].self, forKey: .checksums))
         checksumType = try c.decodeIfPresent(String.self, forKey: .checksumType)
         tags = try c.decodeIfPresent([Tag].self, forKey: .tags) ?? []
+        lockMode = try c.decodeIfPresent(LockMode.self, forKey: .lockMode)
+        lockRetainUntil = try c.decodeIfPresent(Date.self, forKey: .lockRetainUntil)
+        legalHold = try c.decodeIfPresent(Bool.self, forKey: .legalHold) ?? false
     }
 }

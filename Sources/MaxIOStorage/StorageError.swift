@@ -28,5 +28,11 @@ package enum StorageError: Error, Sendable, Equatable {
     case invalidRequest(String)
     /// CompleteMultipartUpload named a checksum type other than the upload's.
     case checksumTypeMismatch(upload: String?, requested: String)
+    /// Object Lock forbids it (legal hold or retention): AccessDenied.
+    case objectLocked(String)
+    /// The bucket's state forbids it (e.g. suspending versioning with Object Lock): InvalidBucketState.
+    case invalidBucketState(String)
+    /// The version has no retention or legal hold: NoSuchObjectLockConfiguration.
+    case noObjectLockConfiguration
     case io(String)
 }

@@ -19,11 +19,14 @@ package struct DeleteOutcome: Sendable {
     /// A delete marker was created, or the version removed was one.
     package var deleteMarker: Bool
     package var retired: [ObjectRecord]
+    /// In DeleteObjects: why this target was not deleted.
+    package var error: StorageError?
 
-    package init(versionID: String?, deleteMarker: Bool, retired: [ObjectRecord]) {
+    package init(versionID: String?, deleteMarker: Bool, retired: [ObjectRecord], error: StorageError? = nil) {
         self.versionID = versionID
         self.deleteMarker = deleteMarker
         self.retired = retired
+        self.error = error
     }
 }
 
