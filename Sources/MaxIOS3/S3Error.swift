@@ -21,7 +21,8 @@ package enum S3ErrorCode: String, Sendable {
         case .AccessDenied, .InvalidAccessKeyId, .SignatureDoesNotMatch, .RequestTimeTooSkewed, .ExpiredToken,
             .QuotaExceeded:
             return 403
-        case .NoSuchBucket, .NoSuchKey, .NoSuchUpload, .NoSuchVersion, .NoSuchTagSet, .NoSuchObjectLockConfiguration, .NoSuchCORSConfiguration,
+        case .NoSuchBucket, .NoSuchKey, .NoSuchUpload, .NoSuchVersion, .NoSuchTagSet, .NoSuchObjectLockConfiguration,
+            .NoSuchCORSConfiguration,
             .NoSuchBucketPolicy, .ServerSideEncryptionConfigurationNotFoundError, .NoSuchLifecycleConfiguration,
             .NoSuchWebsiteConfiguration, .ObjectLockConfigurationNotFoundError, .ReplicationConfigurationNotFoundError,
             .NoSuchPublicAccessBlockConfiguration, .OwnershipControlsNotFoundError:
