@@ -125,12 +125,51 @@ package enum WireDate {
         {
             return date(y, mo, d, h, mi, sec)
         }
-        // ISO 8601: 2015-10-21T07:28:00.000Z
-        let iso = Array(str.utf8)
-        if iso.count >= 20, iso[4] == UInt8(ascii: "-"), iso[10] == UInt8(ascii: "T") {
-            let parts = str.split(whereSeparator: { "-T:.Z".contains($0) }).compactMap { Int($0) }
-            if parts.count >= 6 { return date(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]) }
+        return parseISO8601(str)
+    }
+
+    /// Parses `2015-10-21T07:28:00Z`, with optional fractional seconds and a `Z` or `±hh:mm` offset.
+    package static func parseISO8601(_ s: some StringProtocol) -> Date? {
+        let b = Array(s.utf8)
+        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T"),
+            b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":")
+        else { return nil }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                guard i < b.count, b[i] >= 48, b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
         }
-        return nil
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
+            let mi = num(14..<16), let sec = num(17..<19), var when = date(y, mo, d, h, mi, sec)
+        else { return nil }
+        var i = 19
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            var fraction = 0.0
+            var scale = 0.1
+            while i < b.count, b[i] >= 48, b[i] <= 57 {
+                fraction += Double(b[i] - 48) * scale
+                scale /= 10
+                i += 1
+            }
+            when = when.addingTimeInterval(fraction)
+        }
+        guard i < b.count else { return nil }
+        switch b[i] {
+        case UInt8(ascii: "Z"):
+            return i + 1 == b.count ? when : nil
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard b.count == i + 6, b[i + 3] == UInt8(ascii: ":"), let oh = num((i + 1)..<(i + 3)),
+                let om = num((i + 4)..<(i + 6))
+            else { return nil }
+            let offset = Double(oh * 3600 + om * 60)
+            // Local time minus the offset is UTC.
+            return when.addingTimeInterval(b[i] == UInt8(ascii: "+") ? -offset : offset)
+        default:
+            return nil
+        }
     }
 }

@@ -238,15 +238,14 @@ extension S3API {
             throw S3Error(.NoSuchKey, nil, extra: [("Key", key)])
         } catch StorageError.noSuchVersion {
             throw S3Error(.NoSuchVersion, nil, extra: [("Key", key), ("VersionId", versionID ?? "")])
-        } catch StorageError.deleteMarker(let v, let requested, _) {
-            // As AWS: a copy source that is a delete marker is a missing key (or a bad version).
+        } catch StorageError.deleteMarker(_, let requested, _) {
+            // As AWS: a copy source that is a delete marker is a missing key (or a bad version). The marker's
+            // headers are not sent: they would describe the source, not the copy.
             throw requested
                 ? S3Error(
                     .InvalidRequest,
                     "The source of a copy request may not specifically refer to a delete marker by version id.")
-                : S3Error(
-                    .NoSuchKey, nil, extra: [("Key", key)],
-                    headers: [("x-amz-delete-marker", "true"), ("x-amz-version-id", v)])
+                : S3Error(.NoSuchKey, nil, extra: [("Key", key)])
         }
     }
 

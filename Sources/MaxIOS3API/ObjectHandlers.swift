@@ -125,10 +125,13 @@ extension S3API {
             expectedSHA = Hex.decode(hex)
         }
         let meta = try objectMeta(from: call)
-        if meta.lockMode != nil && call.header(.contentMD5) == nil
-            && !call.request.headers.contains(where: { $0.name.canonicalName.hasPrefix("x-amz-checksum-") })
-            && call.header("x-amz-sdk-checksum-algorithm") == nil && call.header("x-amz-trailer") == nil
-        {
+        // As AWS: a write that ends up under Object Lock must carry an integrity check. Its own lock headers are
+        // checked here, before the body; the bucket's default retention in the write transaction.
+        let integrity =
+            call.header(.contentMD5) != nil
+            || call.request.headers.contains(where: { $0.name.canonicalName.hasPrefix("x-amz-checksum-") })
+            || call.header("x-amz-sdk-checksum-algorithm") != nil || call.header("x-amz-trailer") != nil
+        if !integrity && (meta.lockMode != nil || meta.legalHold) {
             throw S3Error(
                 .InvalidRequest,
                 "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
@@ -142,9 +145,10 @@ extension S3API {
         let trailers = TrailerBox()
         let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
         try await call.state.sendContinueIfExpected()
-        let req = PutRequest(
+        var req = PutRequest(
             bucket: bucket, key: key, meta: meta, declaredSize: declared, contentMD5: md5,
             expectedSHA256: expectedSHA, condition: condition, checksum: algorithm, expectedChecksum: expected)
+        req.bodyVerified = integrity
         let record: ObjectRecord
         switch call.auth.payload {
         case .streamingSigned(let trailer):
@@ -428,15 +432,18 @@ extension S3API {
         let entries = doc.all("Object")
         guard !entries.isEmpty, entries.count <= 1000 else { throw S3Error(.MalformedXML) }
         var valid: [DeleteTarget] = []
-        var errors: [(key: String, code: String, message: String)] = []
+        var errors: [(key: String, version: String?, code: String, message: String)] = []
         for e in entries {
             guard let key = e.child("Key")?.text else { throw S3Error(.MalformedXML) }
             let version = e.child("VersionId")?.text
             if key.isEmpty || key.utf8.count > ObjectKeyRules.maxBytes {
                 errors.append(
-                    (key, "InvalidArgument", key.isEmpty ? "The key must not be empty." : "Your key is too long"))
+                    (
+                        key, version, "InvalidArgument",
+                        key.isEmpty ? "The key must not be empty." : "Your key is too long"
+                    ))
             } else if let v = version, (try? Self.checkVersionSyntax(v)) == nil {
-                errors.append((key, "NoSuchVersion", "The specified version does not exist."))
+                errors.append((key, version, "NoSuchVersion", "The specified version does not exist."))
             } else {
                 valid.append(DeleteTarget(key: key, versionID: version))
             }
@@ -445,7 +452,9 @@ extension S3API {
             valid.isEmpty
             ? [] : try await objects.delete(bucket: bucket, targets: valid, bypassGovernance: bypassesGovernance(call))
         for (t, o) in zip(valid, outcomes) {
-            if case .objectLocked(let message)? = o.error { errors.append((t.key, "AccessDenied", message)) }
+            if case .objectLocked(let message)? = o.error {
+                errors.append((t.key, t.versionID, "AccessDenied", message))
+            }
         }
         var w = XMLWriter(capacity: 128 + valid.count * 64)
         w.open("DeleteResult")
@@ -455,7 +464,10 @@ extension S3API {
                 w.element("Key", t.key)
                 if let v = t.versionID {
                     w.element("VersionId", v)
-                    if o.deleteMarker { w.element("DeleteMarker", true) }
+                    if o.deleteMarker {
+                        w.element("DeleteMarker", true)
+                        w.element("DeleteMarkerVersionId", v)
+                    }
                 } else if o.deleteMarker, let m = o.versionID {
                     w.element("DeleteMarker", true)
                     w.element("DeleteMarkerVersionId", m)
@@ -466,6 +478,7 @@ extension S3API {
         for e in errors {
             w.open("Error", namespace: nil)
             w.element("Key", e.key)
+            if let v = e.version { w.element("VersionId", v) }
             w.element("Code", e.code)
             w.element("Message", e.message)
             w.close("Error")

@@ -114,12 +114,12 @@ extension S3API {
             let years = retention.child("Years").map { Int($0.text.trimmingSpaces()) }
             switch (days, years) {
             case (let d??, nil):
-                guard d > 0 else {
+                guard d > 0, d <= 36500 else {
                     throw S3Error(.InvalidArgument, "Default retention period must be a positive integer value")
                 }
                 config.defaultDays = d
             case (nil, let y??):
-                guard y > 0 else {
+                guard y > 0, y <= 100 else {
                     throw S3Error(.InvalidArgument, "Default retention period must be a positive integer value")
                 }
                 config.defaultYears = y

@@ -333,6 +333,10 @@ package struct S3API: HTTPResponder {
         method: HTTPRequest.Method
     ) -> Response {
         var e = s3Error(error)
+        // A 405 names the method of this request.
+        if e.code == .MethodNotAllowed, let i = e.extra.firstIndex(where: { $0.0 == "Method" }) {
+            e.extra[i].1 = method.rawValue
+        }
         // Name the missing resource, as AWS does, unless the handler already did.
         if !e.extra.contains(where: { $0.0 == "Key" || $0.0 == "BucketName" }) {
             switch e.code {

@@ -18,10 +18,16 @@ enum TagRules {
     static let maxBucketTags = 50
     static let allowedPunctuation: Set<Unicode.Scalar> = ["+", "-", "=", ".", "_", ":", "/", "@"]
 
+    /// AWS's pattern `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`: letters, separators, numbers and a few marks.
     static func allowed(_ s: String) -> Bool {
         s.unicodeScalars.allSatisfy {
-            $0.properties.isAlphabetic || $0.properties.numericType != nil || $0.properties.isWhitespace
-                || allowedPunctuation.contains($0)
+            switch $0.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                .spaceSeparator, .lineSeparator, .paragraphSeparator, .decimalNumber, .letterNumber, .otherNumber:
+                return true
+            default:
+                return allowedPunctuation.contains($0)
+            }
         }
     }
 

@@ -33,8 +33,15 @@ extension SQLiteMetadataStore {
                     "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
                 )
             }
+            let (before, _) = try Self.bucketState(db, bucket)
             try db.execute(
                 sql: "UPDATE buckets SET versioning = ? WHERE name = ?", arguments: [state.rawValue, bucket])
+            if before == .unversioned {
+                // Objects written before versioning are the null version from now on (x-amz-version-id: null).
+                try db.execute(
+                    sql: "UPDATE objects SET version_id = 'null' WHERE bucket = ? AND version_id = ''",
+                    arguments: [bucket])
+            }
         }
     }
 
@@ -96,14 +103,22 @@ extension SQLiteMetadataStore {
 
     // MARK: writes
 
-    package func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> WriteOutcome {
+    package func putObject(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool) async throws
+        -> WriteOutcome
+    {
         let meta = Data(object.meta.encoded())
-        return try await pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
+        return try await pool.write { db in
+            try self.put(db, object, meta: meta, condition: condition, bodyVerified: bodyVerified)
+        }
     }
 
-    package func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> WriteOutcome {
+    package func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool) throws
+        -> WriteOutcome
+    {
         let meta = Data(object.meta.encoded())
-        return try pool.write { db in try self.put(db, object, meta: meta, condition: condition) }
+        return try pool.write { db in
+            try self.put(db, object, meta: meta, condition: condition, bodyVerified: bodyVerified)
+        }
     }
 
     /// A strictly increasing order for the versions of a key: now, or one past the latest.
@@ -112,7 +127,9 @@ extension SQLiteMetadataStore {
         return max(ns, (existing?.seq ?? 0) + 1)
     }
 
-    func put(_ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?) throws -> WriteOutcome {
+    func put(_ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?, bodyVerified: Bool = true)
+        throws -> WriteOutcome
+    {
         let (state, lock) = try Self.bucketState(db, object.bucket)
         var record = object
         var meta = meta
@@ -125,6 +142,11 @@ extension SQLiteMetadataStore {
             }
         } else if record.meta.lockMode != nil || record.meta.legalHold {
             throw StorageError.invalidRequest("Bucket is missing Object Lock Configuration")
+        }
+        if !bodyVerified && (record.meta.lockMode != nil || record.meta.legalHold) {
+            throw StorageError.invalidRequest(
+                "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+            )
         }
         let existing = try fetchObject(db, bucket: object.bucket, key: object.key)
         // A delete marker is no object for the conditions.
@@ -302,7 +324,7 @@ extension SQLiteMetadataStore {
         let existing = try fetchObject(db, bucket: bucket, key: key)
         if let versionID {
             return try deleteVersion(
-                db, bucket: bucket, key: key, versionID: versionID, latest: existing,
+                db, bucket: bucket, key: key, versionID: versionID, latest: existing, ifMatch: ifMatch,
                 bypassGovernance: bypassGovernance)
         }
         let visible = existing?.isDeleteMarker == true ? nil : existing
@@ -330,10 +352,15 @@ extension SQLiteMetadataStore {
     /// Removes one version for good. When it is the latest, the newest older version becomes the latest.
     /// A version that does not exist is no error (as AWS: the delete is idempotent).
     private func deleteVersion(
-        _ db: Database, bucket: String, key: String, versionID: String, latest: ObjectRecord?, bypassGovernance: Bool
+        _ db: Database, bucket: String, key: String, versionID: String, latest: ObjectRecord?, ifMatch: String?,
+        bypassGovernance: Bool
     ) throws -> DeleteOutcome {
         guard var victim = try fetchVersion(db, bucket: bucket, key: key, versionID: versionID) else {
+            if ifMatch != nil { throw StorageError.noSuchKey }
             return DeleteOutcome(versionID: versionID, deleteMarker: false, retired: [])
+        }
+        if let ifMatch, ifMatch != "*", victim.isDeleteMarker || ifMatch != victim.etag {
+            throw StorageError.preconditionFailed
         }
         if !victim.isDeleteMarker {
             try ObjectLockRules.checkDeletable(victim.meta, bypassGovernance: bypassGovernance, now: Date())

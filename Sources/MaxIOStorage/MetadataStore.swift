@@ -39,7 +39,9 @@ package protocol MetadataStore: Sendable {
     /// transaction; assigns its version id from the bucket's versioning state. Returns the stored record and
     /// the records removed for good (an overwritten object in an unversioned bucket, the previous null
     /// version when versioning is suspended), whose blobs the caller retires.
-    func putObject(_ object: ObjectRecord, condition: WriteCondition?) async throws -> WriteOutcome
+    /// `bodyVerified`: the request carried Content-MD5 or a checksum; a version that ends up under Object Lock
+    /// (its own settings or the bucket's default retention) is refused without one, as AWS does.
+    func putObject(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool) async throws -> WriteOutcome
     /// Without `versionID`: removes the object (unversioned bucket) or adds a delete marker (versioned).
     /// With `versionID`: removes that version for good (the next one becomes the latest). Throws
     /// `noSuchBucket`; with `ifMatch`, `noSuchKey` when there is no object and `preconditionFailed` when its
@@ -98,7 +100,7 @@ package protocol MetadataStore: Sendable {
 /// (see docs/adr/0003). Same semantics as the async methods of `MetadataStore`.
 package protocol SynchronousMetadataStore: MetadataStore {
     func objectSync(bucket: String, key: String) throws -> ObjectRecord?
-    func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?) throws -> WriteOutcome
+    func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool) throws -> WriteOutcome
     func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> DeleteOutcome
     func objectPartsSync(manifest: String) throws -> [ObjectPart]
 }

@@ -24,6 +24,8 @@ package struct PutRequest: Sendable {
     package var checksum: ChecksumAlgorithm?
     /// The checksum value the client sent (base64), read once the body has ended (it may come in a trailer).
     package var expectedChecksum: (@Sendable () -> String?)?
+    /// The request carried Content-MD5 or a checksum (Object Lock requires one).
+    package var bodyVerified = true
 
     package init(
         bucket: String, key: String, meta: ObjectMeta, declaredSize: Int64?, contentMD5: [UInt8]? = nil,
@@ -118,7 +120,7 @@ package struct ObjectService: Sendable {
             lastModified: now, blobID: blob.id, meta: blob.meta)
         let outcome: WriteOutcome
         do {
-            outcome = try await metadata.putObject(record, condition: req.condition)
+            outcome = try await metadata.putObject(record, condition: req.condition, bodyVerified: req.bodyVerified)
         } catch {
             await blobs.delete(blob.id)
             throw error
@@ -202,7 +204,8 @@ package struct ObjectService: Sendable {
                 lastModified: now, blobID: id, meta: meta)
             let outcome: WriteOutcome
             do {
-                outcome = try embedded.catalog.putObjectSync(record, condition: req.condition)
+                outcome = try embedded.catalog.putObjectSync(
+                    record, condition: req.condition, bodyVerified: req.bodyVerified)
             } catch {
                 embedded.files.unlinkSync(id)
                 throw error

@@ -113,3 +113,23 @@ import Testing
         #expect(ChecksumAlgorithm(headerName: "x-amz-checksum-md5") == nil)
     }
 }
+
+@Suite struct ISO8601ParsingTests {
+    @Test(arguments: [
+        ("2030-01-02T03:04:05Z", 1_893_553_445.0),
+        ("2030-01-02T03:04:05.250Z", 1_893_553_445.25),
+        ("2030-01-02T03:04:05-05:00", 1_893_553_445.0 + 5 * 3600),
+        ("2030-01-02T03:04:05.5+01:30", 1_893_553_445.5 - 5400),
+    ])
+    func parsesOffsetsAndFractions(_ text: String, _ seconds: Double) {
+        let d = WireDate.parseISO8601(text)
+        #expect(d.map { abs($0.timeIntervalSince1970 - seconds) < 0.001 } == true, "\(text)")
+    }
+
+    @Test(arguments: [
+        "2030-01-02T03:04:05", "2030-01-02 03:04:05Z", "2030-01-02T03:04:05+0100", "2030-13-02T03:04:05Z",
+    ])
+    func refusesOtherForms(_ text: String) {
+        #expect(WireDate.parseISO8601(text) == nil)
+    }
+}
