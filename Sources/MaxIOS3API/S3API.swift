@@ -211,6 +211,9 @@ package struct S3API: HTTPResponder {
         case .PutObjectRetention: return try await putObjectRetention(call)
         case .GetObjectLegalHold: return try await getObjectLegalHold(call)
         case .PutObjectLegalHold: return try await putObjectLegalHold(call)
+        case .GetBucketLifecycleConfiguration: return try await getBucketLifecycleConfiguration(call)
+        case .PutBucketLifecycleConfiguration: return try await putBucketLifecycleConfiguration(call)
+        case .DeleteBucketLifecycle: return try await deleteBucketLifecycle(call)
         default:
             throw S3Error(.NotImplemented, "\(call.operation.rawValue) is not implemented by this server yet.")
         }

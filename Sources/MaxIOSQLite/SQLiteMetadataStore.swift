@@ -116,13 +116,16 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         m.registerMigration("v5-object-lock") { db in
             try db.execute(sql: "ALTER TABLE buckets ADD COLUMN object_lock BLOB")
         }
+        m.registerMigration("v6-lifecycle") { db in
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN lifecycle BLOB")
+        }
         return m
     }
 
     // MARK: buckets
 
     private static func bucketRecord(_ row: Row) -> BucketRecord {
-        BucketRecord(
+        var b = BucketRecord(
             name: row["name"], owner: row["owner"], region: row["region"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             versioning: VersioningState(rawValue: row["versioning"]) ?? .unversioned,
@@ -130,6 +133,8 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             objectLock: (row["object_lock"] as Data?).flatMap {
                 try? JSONDecoder().decode(ObjectLockConfig.self, from: $0)
             })
+        b.lifecycle = (row["lifecycle"] as Data?).flatMap { try? JSONDecoder().decode([LifecycleRule].self, from: $0) }
+        return b
     }
 
     package func createBucket(_ bucket: BucketRecord) async throws {

@@ -20,6 +20,27 @@ package enum Admin {
     }
 
     /// Aborts multipart uploads initiated more than `olderThan` ago (or only lists them with `dryRun`).
+    /// One lifecycle pass over a data directory, as the server's background pass makes it.
+    package static func runLifecycle(dataDir: String, dayLength: TimeInterval) async throws -> String {
+        let path = dataDir + "/meta.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError("no MaxIOFS catalog at \(path): check --data-dir")
+        }
+        let metadata = try SQLiteMetadataStore(path: path, durable: true)
+        let blobs = try FileBlobStore(root: dataDir, durable: true, threads: 1)
+        let logger = Logger(label: "maxiofs-admin")
+        let service = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
+        do {
+            let r = try await LifecycleService(objects: service, dayLength: dayLength, logger: logger).runOnce()
+            await blobs.shutdown()
+            return
+                "lifecycle: \(r.buckets) bucket(s) with rules; expired \(r.expired), removed \(r.removedVersions) older version(s) and \(r.removedDeleteMarkers) delete marker(s), aborted \(r.abortedUploads) upload(s), kept \(r.skippedLocked) locked version(s)"
+        } catch {
+            await blobs.shutdown()
+            throw error
+        }
+    }
+
     package struct UploadSummary: Sendable {
         package var bucket: String
         package var key: String

@@ -73,9 +73,15 @@ package struct Server {
         Self.say(
             "MaxIOFS \(MaxIOVersion.string): data directory \(config.dataDir), region \(config.region), fsync \(config.durable ? "on" : "off")"
         )
+        var services: [any Service] = [s3App, consoleApp]
+        if config.lifecycleInterval > 0 {
+            services.append(
+                LifecycleWorker(
+                    lifecycle: LifecycleService(objects: objects, dayLength: config.lifecycleDay, logger: logger),
+                    interval: config.lifecycleInterval, logger: logger))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [s3App, consoleApp], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -46,6 +46,10 @@ package struct ServerConfig: Sendable {
     package var rootAccessKey: String?
     package var rootSecretKey: String?
     package var logLevel = "info"
+    /// Seconds between lifecycle passes; 0 turns the background pass off.
+    package var lifecycleInterval: TimeInterval = 3600
+    /// Seconds in a lifecycle "day" (tests shorten it).
+    package var lifecycleDay: TimeInterval = 86400
 
     package init() {}
 
@@ -78,6 +82,18 @@ package struct ServerConfig: Sendable {
         if let v = env["MAXIOFS_ROOT_ACCESS_KEY"], !v.isEmpty { rootAccessKey = v }
         if let v = env["MAXIOFS_ROOT_SECRET_KEY"], !v.isEmpty { rootSecretKey = v }
         if let v = env["MAXIOFS_LOG_LEVEL"], !v.isEmpty { logLevel = v }
+        if let v = env["MAXIOFS_LIFECYCLE_INTERVAL"], !v.isEmpty {
+            guard let s = Double(v), s >= 0 else {
+                throw ConfigError("MAXIOFS_LIFECYCLE_INTERVAL: expected seconds (0 turns it off), got '\(v)'")
+            }
+            lifecycleInterval = s
+        }
+        if let v = env["MAXIOFS_LIFECYCLE_DAY_SECONDS"], !v.isEmpty {
+            guard let s = Double(v), s > 0 else {
+                throw ConfigError("MAXIOFS_LIFECYCLE_DAY_SECONDS: expected a positive number of seconds, got '\(v)'")
+            }
+            lifecycleDay = s
+        }
     }
 
     package func validate() throws {

@@ -18,6 +18,17 @@ package protocol MetadataStore: Sendable {
     func setVersioning(bucket: String, state: VersioningState) async throws
     /// Sets (or with nil removes) a bucket's tags. Throws `noSuchBucket`.
     func setBucketTags(bucket: String, tags: [Tag]?) async throws
+    /// Sets (or with nil removes) a bucket's lifecycle rules. Throws `noSuchBucket`.
+    func setLifecycle(bucket: String, rules: [LifecycleRule]?) async throws
+    /// The buckets that have lifecycle rules, with them.
+    func lifecycleConfigurations() async throws -> [(bucket: String, rules: [LifecycleRule])]
+    /// Latest versions (delete markers included) with keys after `after`, in key order. Throws `noSuchBucket`.
+    func scanLatest(bucket: String, after: String?, limit: Int) async throws -> [ObjectRecord]
+    /// Keys that have older versions, after `after`, in key order. Throws `noSuchBucket`.
+    func keysWithOlderVersions(bucket: String, after: String?, limit: Int) async throws -> [String]
+    /// Every version of a key, newest (the latest) first. Throws `noSuchBucket`.
+    func versionsOfKey(bucket: String, key: String) async throws -> [ObjectRecord]
+
     /// Sets a bucket's Object Lock configuration (it cannot be turned off). Throws `noSuchBucket`, and
     /// `invalidBucketState` unless versioning is enabled.
     func setObjectLock(bucket: String, config: ObjectLockConfig) async throws

@@ -18,6 +18,8 @@ package struct BucketRecord: Sendable, Equatable {
     package var tags: [Tag]? = nil
     /// Object Lock; nil when the bucket was created without it and never got it.
     package var objectLock: ObjectLockConfig? = nil
+    /// Lifecycle rules; nil when none are configured.
+    package var lifecycle: [LifecycleRule]? = nil
 
     package init(
         name: String, owner: String, region: String, createdAt: Date, versioning: VersioningState = .unversioned,

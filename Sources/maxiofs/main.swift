@@ -36,6 +36,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (MAXIOFS_LOG_LEVEL). Default: info")
     var logLevel: String?
 
+    @Option(help: "Seconds between lifecycle passes, 0 for none (MAXIOFS_LIFECYCLE_INTERVAL). Default: 3600")
+    var lifecycleInterval: String?
+
+    @Option(help: "Seconds in a lifecycle day (MAXIOFS_LIFECYCLE_DAY_SECONDS). Default: 86400")
+    var lifecycleDaySeconds: String?
+
     func run() async throws {
         var config = ServerConfig()
         var env = ProcessInfo.processInfo.environment
@@ -47,6 +53,8 @@ struct Serve: AsyncParsableCommand {
         if let v = domain { env["MAXIOFS_DOMAIN"] = v }
         if let v = fsync { env["MAXIOFS_FSYNC"] = v }
         if let v = logLevel { env["MAXIOFS_LOG_LEVEL"] = v }
+        if let v = lifecycleInterval { env["MAXIOFS_LIFECYCLE_INTERVAL"] = v }
+        if let v = lifecycleDaySeconds { env["MAXIOFS_LIFECYCLE_DAY_SECONDS"] = v }
         do {
             try config.apply(environment: env)
             try await Server(config: config).run()
@@ -58,7 +66,7 @@ struct Serve: AsyncParsableCommand {
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Operator commands on a data directory.", subcommands: [AbortUploads.self])
+        abstract: "Operator commands on a data directory.", subcommands: [AbortUploads.self, Lifecycle.self])
 }
 
 struct AbortUploads: AsyncParsableCommand {
@@ -94,6 +102,39 @@ struct AbortUploads: AsyncParsableCommand {
             )
         }
         print("\(uploads.count) upload(s) \(dryRun ? "would be aborted" : "aborted")")
+    }
+}
+
+struct Lifecycle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Lifecycle rules.", subcommands: [LifecycleRun.self])
+}
+
+struct LifecycleRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Apply every bucket's lifecycle rules once, now.",
+        discussion: """
+            The server applies them every MAXIOFS_LIFECYCLE_INTERVAL seconds by itself. Run this with the server \
+            stopped, or accept that a GET streaming a multipart object that this pass expires may fail.
+            """)
+
+    @Option(help: "Data directory (MAXIOFS_DATA_DIR). Default: ./data")
+    var dataDir: String?
+
+    @Option(help: "Seconds in a lifecycle day (MAXIOFS_LIFECYCLE_DAY_SECONDS). Default: 86400")
+    var daySeconds: Double?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let dir = dataDir ?? env["MAXIOFS_DATA_DIR"] ?? "./data"
+        let day = daySeconds ?? env["MAXIOFS_LIFECYCLE_DAY_SECONDS"].flatMap(Double.init) ?? 86400
+        guard day > 0 else { throw ValidationError("--day-seconds must be positive") }
+        do {
+            print(try await MaxIOServer.Admin.runLifecycle(dataDir: dir, dayLength: day))
+        } catch let e as ConfigError {
+            throw ValidationError(e.description)
+        }
     }
 }
 

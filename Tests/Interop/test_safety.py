@@ -164,6 +164,9 @@ IMPLEMENTED = {
     "PutObjectLegalHold",
     "PutObjectLockConfiguration",
     "PutObjectRetention",
+    "PutBucketLifecycleConfiguration",
+    "DeleteBucketLifecycle",
+    "PutBucketLifecycle",  # the legacy form shares PUT ?lifecycle
 }
 
 

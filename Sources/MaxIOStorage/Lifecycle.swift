@@ -1,0 +1,208 @@
+import Foundation
+import Logging
+import MaxIOCore
+
+/// One rule of a bucket's lifecycle configuration, as validated by the S3 front.
+package struct LifecycleRule: Sendable, Equatable, Codable {
+    package var id: String?
+    package var enabled: Bool
+    /// The filter: all given conditions must hold.
+    package var prefix: String
+    package var tags: [Tag]
+    package var sizeGreaterThan: Int64?
+    package var sizeLessThan: Int64?
+    /// The filter was written as legacy `<Prefix>` directly in the rule (rendered back the same way).
+    package var legacyPrefix: Bool
+    package var expirationDays: Int?
+    package var expirationDate: Date?
+    package var expiredObjectDeleteMarker: Bool
+    package var noncurrentDays: Int?
+    package var newerNoncurrentVersions: Int?
+    package var abortIncompleteDays: Int?
+
+    package init(
+        id: String?, enabled: Bool, prefix: String = "", tags: [Tag] = [], sizeGreaterThan: Int64? = nil,
+        sizeLessThan: Int64? = nil, legacyPrefix: Bool = false, expirationDays: Int? = nil,
+        expirationDate: Date? = nil, expiredObjectDeleteMarker: Bool = false, noncurrentDays: Int? = nil,
+        newerNoncurrentVersions: Int? = nil, abortIncompleteDays: Int? = nil
+    ) {
+        self.id = id
+        self.enabled = enabled
+        self.prefix = prefix
+        self.tags = tags
+        self.sizeGreaterThan = sizeGreaterThan
+        self.sizeLessThan = sizeLessThan
+        self.legacyPrefix = legacyPrefix
+        self.expirationDays = expirationDays
+        self.expirationDate = expirationDate
+        self.expiredObjectDeleteMarker = expiredObjectDeleteMarker
+        self.noncurrentDays = noncurrentDays
+        self.newerNoncurrentVersions = newerNoncurrentVersions
+        self.abortIncompleteDays = abortIncompleteDays
+    }
+
+    /// Whether the filter selects a version with this key, size and tags.
+    package func matches(key: String, size: Int64, tags objectTags: [Tag]) -> Bool {
+        guard key.hasPrefix(prefix) else { return false }
+        if let gt = sizeGreaterThan, !(size > gt) { return false }
+        if let lt = sizeLessThan, !(size < lt) { return false }
+        for t in tags where !objectTags.contains(t) { return false }
+        return true
+    }
+}
+
+/// What one lifecycle pass did.
+package struct LifecycleReport: Sendable, Equatable {
+    package var buckets = 0
+    /// Latest versions expired (removed, or hidden behind a delete marker in a versioned bucket).
+    package var expired = 0
+    /// Older versions and delete markers removed for good.
+    package var removedVersions = 0
+    package var removedDeleteMarkers = 0
+    package var abortedUploads = 0
+    /// Versions a rule selected but Object Lock kept.
+    package var skippedLocked = 0
+
+    package init() {}
+}
+
+/// Applies buckets' lifecycle rules: scans each bucket in key order in bounded batches (one read each), and
+/// removes what the rules select through `ObjectService`, one transaction per object, so Object Lock and the
+/// commit protocol apply as for a client's request.
+package struct LifecycleService: Sendable {
+    package let objects: ObjectService
+    /// Seconds in a lifecycle "day" (86400; tests shorten it).
+    package let dayLength: TimeInterval
+    package let logger: Logger
+    package var batch = 500
+
+    package init(objects: ObjectService, dayLength: TimeInterval = 86400, logger: Logger) {
+        self.objects = objects
+        self.dayLength = dayLength
+        self.logger = logger
+    }
+
+    var metadata: any MetadataStore { objects.metadata }
+
+    package func runOnce(now: Date = Date()) async throws -> LifecycleReport {
+        var report = LifecycleReport()
+        for (bucket, rules) in try await metadata.lifecycleConfigurations() {
+            let active = rules.filter(\.enabled)
+            guard !active.isEmpty else { continue }
+            report.buckets += 1
+            do {
+                try await apply(active, bucket: bucket, now: now, report: &report)
+            } catch StorageError.noSuchBucket {
+                continue  // deleted meanwhile
+            }
+        }
+        if report != LifecycleReport() {
+            logger.notice(
+                "lifecycle pass",
+                metadata: [
+                    "buckets": "\(report.buckets)", "expired": "\(report.expired)",
+                    "removed_versions": "\(report.removedVersions)",
+                    "removed_delete_markers": "\(report.removedDeleteMarkers)",
+                    "aborted_uploads": "\(report.abortedUploads)", "skipped_locked": "\(report.skippedLocked)",
+                ])
+        }
+        return report
+    }
+
+    func daysOld(_ date: Date, now: Date) -> Double { now.timeIntervalSince(date) / dayLength }
+
+    func apply(_ rules: [LifecycleRule], bucket: String, now: Date, report: inout LifecycleReport) async throws {
+        let current = rules.filter {
+            $0.expirationDays != nil || $0.expirationDate != nil || $0.expiredObjectDeleteMarker
+        }
+        if !current.isEmpty {
+            var after: String?
+            while true {
+                let page = try await metadata.scanLatest(bucket: bucket, after: after, limit: batch)
+                for r in page { try await expireLatest(r, rules: current, now: now, report: &report) }
+                guard page.count == batch, let last = page.last else { break }
+                after = last.key
+            }
+        }
+        let noncurrent = rules.filter { $0.noncurrentDays != nil || $0.newerNoncurrentVersions != nil }
+        if !noncurrent.isEmpty {
+            var after: String?
+            while true {
+                let keys = try await metadata.keysWithOlderVersions(bucket: bucket, after: after, limit: batch)
+                for key in keys {
+                    try await expireOlder(bucket: bucket, key: key, rules: noncurrent, now: now, report: &report)
+                }
+                guard keys.count == batch, let last = keys.last else { break }
+                after = last
+            }
+        }
+        for rule in rules {
+            guard let days = rule.abortIncompleteDays else { continue }
+            let before = now.addingTimeInterval(-Double(days) * dayLength)
+            for u in try await metadata.staleUploads(before: before, limit: 100_000) where u.bucket == bucket {
+                guard u.key.hasPrefix(rule.prefix) else { continue }
+                do {
+                    try await objects.abortUpload(bucket: bucket, key: u.key, uploadID: u.uploadID)
+                    report.abortedUploads += 1
+                } catch StorageError.noSuchUpload {
+                    continue
+                }
+            }
+        }
+    }
+
+    func expireLatest(_ r: ObjectRecord, rules: [LifecycleRule], now: Date, report: inout LifecycleReport) async throws
+    {
+        if r.isDeleteMarker {
+            // A delete marker with no older versions left is useless: ExpiredObjectDeleteMarker removes it.
+            guard rules.contains(where: { $0.expiredObjectDeleteMarker && $0.matches(key: r.key, size: 0, tags: []) })
+            else { return }
+            let versions = try await metadata.versionsOfKey(bucket: r.bucket, key: r.key)
+            guard versions.count == 1 else { return }
+            _ = try await objects.delete(bucket: r.bucket, key: r.key, versionID: VersionID.display(r.versionID))
+            report.removedDeleteMarkers += 1
+            return
+        }
+        let due = rules.contains { rule in
+            guard rule.matches(key: r.key, size: r.size, tags: r.meta.tags) else { return false }
+            if let d = rule.expirationDays, daysOld(r.lastModified, now: now) >= Double(d) { return true }
+            if let date = rule.expirationDate, now >= date { return true }
+            return false
+        }
+        guard due else { return }
+        do {
+            // If-Match: only the version that was scanned (a newer write since then is left alone).
+            _ = try await objects.delete(bucket: r.bucket, key: r.key, ifMatch: r.etag)
+            report.expired += 1
+        } catch StorageError.preconditionFailed {
+            return
+        } catch StorageError.noSuchKey {
+            return
+        }
+    }
+
+    func expireOlder(bucket: String, key: String, rules: [LifecycleRule], now: Date, report: inout LifecycleReport)
+        async throws
+    {
+        let versions = try await metadata.versionsOfKey(bucket: bucket, key: key)
+        guard versions.count > 1 else { return }
+        // versions[0] is the latest; versions[i] became noncurrent when versions[i - 1] was written.
+        for i in 1..<versions.count {
+            let v = versions[i]
+            let noncurrentFor = daysOld(versions[i - 1].lastModified, now: now)
+            let due = rules.contains { rule in
+                guard rule.matches(key: key, size: v.size, tags: v.meta.tags) else { return false }
+                if let keep = rule.newerNoncurrentVersions, i <= keep { return false }
+                if let d = rule.noncurrentDays { return noncurrentFor >= Double(d) }
+                return true
+            }
+            guard due else { continue }
+            do {
+                _ = try await objects.delete(bucket: bucket, key: key, versionID: VersionID.display(v.versionID))
+                if v.isDeleteMarker { report.removedDeleteMarkers += 1 } else { report.removedVersions += 1 }
+            } catch StorageError.objectLocked {
+                report.skippedLocked += 1
+            }
+        }
+    }
+}
