@@ -106,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "maxiofs",
             dependencies: [
+                "MaxIOCore",
                 "MaxIOServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -174,6 +174,14 @@ package struct S3API: HTTPResponder {
 
     func dispatch(_ call: S3Call) async throws -> Response {
         try rejectUnsupportedHeaders(call)
+        if let key = call.key, let doc = SOSAPI.document(for: key) {
+            // The SOSAPI objects are virtual: read them, nothing else.
+            switch call.operation {
+            case .GetObject: return try await sosapiObject(call, doc, head: false)
+            case .HeadObject: return try await sosapiObject(call, doc, head: true)
+            default: throw Self.sosapiReadOnly
+            }
+        }
         switch call.operation {
         case .ListBuckets: return try await listBuckets(call)
         case .CreateBucket: return try await createBucket(call)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaxIOCore
 import MaxIOS3API
 import MaxIOSQLite
 import MaxIOSigV4

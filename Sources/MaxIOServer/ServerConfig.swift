@@ -1,10 +1,6 @@
 import Foundation
 import MaxIOCore
 
-package enum MaxIOVersion {
-    package static let string = "0.1.0"
-}
-
 /// A `HOST:PORT` listen address.
 package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     package var host: String

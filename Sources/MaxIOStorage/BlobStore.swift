@@ -19,6 +19,8 @@ package protocol BlobStore: Sendable {
     func open(_ id: String) async throws -> (any BlobReader)?
     /// Removes a committed blob. Open readers keep reading what they opened.
     func delete(_ id: String) async
+    /// Bytes of the storage the blobs live on: total and available to new blobs.
+    func capacity() async throws -> (total: Int64, available: Int64)
 }
 
 /// Hashes of a finished blob.
@@ -163,6 +165,18 @@ package final class FileBlobStore: BlobStore {
                 unlink(final)
                 throw error
             }
+        }
+    }
+
+    package func capacity() async throws -> (total: Int64, available: Int64) {
+        let root = self.root
+        return try await pool.runIfActive {
+            var s = statvfs()
+            guard statvfs(root, &s) == 0 else {
+                throw StorageError.io("statvfs \(root): \(String(cString: strerror(errno)))")
+            }
+            let unit = Int64(s.f_frsize)
+            return (Int64(s.f_blocks) * unit, Int64(s.f_bavail) * unit)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaxIOCore
 import MaxIOServer
 
 @main
