@@ -178,6 +178,7 @@ extension S3API {
         let name = try requireBucket(call)
         do {
             try await objects.deleteBucket(name)
+            lifecycleCache.forget(name)
         } catch StorageError.noSuchBucket {
             throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", name)])
         } catch StorageError.bucketNotEmpty {

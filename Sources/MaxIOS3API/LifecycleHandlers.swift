@@ -185,7 +185,25 @@ enum LifecycleXML {
     }
 }
 
+extension HTTPField.Name {
+    static let amzExpiration = HTTPField.Name("x-amz-expiration")!
+}
+
 extension S3API {
+    /// `x-amz-expiration` for the latest version of an object, when a lifecycle rule will expire it.
+    func addExpirationHeader(_ headers: inout HTTPFields, _ record: ObjectRecord) async {
+        var rules = lifecycleCache.rules(for: record.bucket)
+        if rules == nil {
+            guard let b = try? await metadata.bucket(record.bucket) else { return }
+            lifecycleCache.set(b.lifecycle, for: record.bucket)
+            rules = b.lifecycle ?? []
+        }
+        guard let rules, !rules.isEmpty,
+            let (date, id) = LifecycleCache.expiration(of: record, rules: rules, dayLength: config.lifecycleDay)
+        else { return }
+        headers[.amzExpiration] = "expiry-date=\"\(WireDate.http(date))\", rule-id=\"\(id)\""
+    }
+
     func getBucketLifecycleConfiguration(_ call: S3Call) async throws -> Response {
         let b = try await existingBucket(call)
         guard let rules = b.lifecycle, !rules.isEmpty else {
@@ -203,11 +221,14 @@ extension S3API {
         }
         let rules = try LifecycleXML.parse(doc)
         try await metadata.setLifecycle(bucket: bucket, rules: rules)
+        lifecycleCache.set(rules, for: bucket)
         return Response(status: .ok, headers: [.contentLength: "0"])
     }
 
     func deleteBucketLifecycle(_ call: S3Call) async throws -> Response {
-        try await metadata.setLifecycle(bucket: try requireBucket(call), rules: nil)
+        let bucket = try requireBucket(call)
+        try await metadata.setLifecycle(bucket: bucket, rules: nil)
+        lifecycleCache.set(nil, for: bucket)
         return Response(status: .noContent)
     }
 }

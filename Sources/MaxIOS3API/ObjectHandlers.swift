@@ -165,6 +165,7 @@ extension S3API {
         headers[.eTag] = "\"\(record.etag)\""
         addVersionHeader(&headers, record.versionID)
         addChecksumHeaders(&headers, record: record)
+        await addExpirationHeader(&headers, record)
         headers[.contentLength] = "0"
         return Response(status: .ok, headers: headers)
     }
@@ -338,6 +339,7 @@ extension S3API {
             }
             try evaluateConditionals(call, record: record)
             var headers = objectHeaders(call, record: record)
+            if versionID == nil { await addExpirationHeader(&headers, record) }
             let (status, range) = try selection(call, size: UInt64(record.size), parts: parts, headers: &headers)
             finishChecksumHeaders(&headers, record: record)
             headers[.contentLength] = String(range?.count ?? 0)
@@ -349,6 +351,7 @@ extension S3API {
         case .bytes(let bytes):
             try evaluateConditionals(call, record: object.record)
             var headers = objectHeaders(call, record: object.record)
+            if versionID == nil { await addExpirationHeader(&headers, object.record) }
             let (status, range) = try selection(
                 call, size: UInt64(bytes.readableBytes), parts: object.parts, headers: &headers)
             finishChecksumHeaders(&headers, record: object.record)
@@ -372,6 +375,7 @@ extension S3API {
     {
         try evaluateConditionals(call, record: record)
         var headers = objectHeaders(call, record: record)
+        if call.query["versionId"] == nil { await addExpirationHeader(&headers, record) }
         let (status, range) = try selection(call, size: UInt64(reader.size), parts: parts, headers: &headers)
         finishChecksumHeaders(&headers, record: record)
         guard let range else {

@@ -12,10 +12,13 @@ package struct S3APIConfig: Sendable {
     package var region: String
     /// Base domains for virtual-host-style requests (`bucket.<domain>`); empty disables them.
     package var domains: [String]
+    /// Seconds in a lifecycle day (for `x-amz-expiration`).
+    package var lifecycleDay: TimeInterval
 
-    package init(region: String, domains: [String]) {
+    package init(region: String, domains: [String], lifecycleDay: TimeInterval = 86400) {
         self.region = region
         self.domains = domains
+        self.lifecycleDay = lifecycleDay
     }
 }
 
@@ -47,6 +50,8 @@ package struct S3API: HTTPResponder {
     let credentials: any CredentialProvider
     let objects: ObjectService
     let logger: Logger
+    /// Lifecycle rules by bucket, for `x-amz-expiration`.
+    let lifecycleCache = LifecycleCache()
 
     package init(config: S3APIConfig, credentials: any CredentialProvider, objects: ObjectService, logger: Logger) {
         self.config = config

@@ -44,7 +44,7 @@ package struct Server {
         }
         let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
         let s3 = S3API(
-            config: S3APIConfig(region: config.region, domains: config.domains),
+            config: S3APIConfig(region: config.region, domains: config.domains, lifecycleDay: config.lifecycleDay),
             credentials: StaticCredentialProvider([root.credential]), objects: objects, logger: logger)
 
         let s3App = Application(

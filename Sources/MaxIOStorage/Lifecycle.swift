@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MaxIOCore
+import Synchronization
 
 /// One rule of a bucket's lifecycle configuration, as validated by the S3 front.
 package struct LifecycleRule: Sendable, Equatable, Codable {
@@ -204,5 +205,55 @@ package struct LifecycleService: Sendable {
                 report.skippedLocked += 1
             }
         }
+    }
+}
+
+/// The lifecycle rules of buckets as last read or written by this process, for the `x-amz-expiration` header of
+/// GET/HEAD/PUT without a catalog read per request. Configuration changes made through this process update it;
+/// entries expire after `ttl` seconds so changes made elsewhere (another node, the admin command) show up.
+package final class LifecycleCache: Sendable {
+    private struct Entry {
+        var rules: [LifecycleRule]
+        var loaded: Date
+    }
+    private let entries = Mutex<[String: Entry]>([:])
+    let ttl: TimeInterval
+
+    package init(ttl: TimeInterval = 30) { self.ttl = ttl }
+
+    package func rules(for bucket: String, now: Date = Date()) -> [LifecycleRule]? {
+        entries.withLock { e in
+            guard let entry = e[bucket], now.timeIntervalSince(entry.loaded) < ttl else { return nil }
+            return entry.rules
+        }
+    }
+
+    package func set(_ rules: [LifecycleRule]?, for bucket: String, now: Date = Date()) {
+        entries.withLock { $0[bucket] = Entry(rules: rules ?? [], loaded: now) }
+    }
+
+    package func forget(_ bucket: String) {
+        entries.withLock { $0[bucket] = nil }
+    }
+
+    /// `x-amz-expiration` for the latest version of an object: the earliest expiration a matching enabled rule
+    /// gives it (Days are counted from the write and rounded up to the next midnight UTC, as AWS does).
+    package static func expiration(
+        of record: ObjectRecord, rules: [LifecycleRule], dayLength: TimeInterval = 86400
+    ) -> (date: Date, ruleID: String)? {
+        guard !record.isDeleteMarker else { return nil }
+        var best: (Date, String)?
+        for rule in rules where rule.enabled {
+            guard rule.matches(key: record.key, size: record.size, tags: record.meta.tags) else { continue }
+            var date: Date?
+            if let d = rule.expirationDays {
+                let due = record.lastModified.timeIntervalSince1970 + Double(d) * dayLength
+                date = Date(timeIntervalSince1970: dayLength == 86400 ? (due / 86400).rounded(.up) * 86400 : due)
+            } else if let d = rule.expirationDate {
+                date = d
+            }
+            if let date, best == nil || date < best!.0 { best = (date, rule.id ?? "") }
+        }
+        return best.map { (date: $0.0, ruleID: $0.1) }
     }
 }
