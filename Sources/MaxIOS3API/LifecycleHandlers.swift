@@ -33,7 +33,10 @@ enum LifecycleXML {
         var rules: [LifecycleRule] = []
         var ids = Set<String>()
         for node in ruleNodes {
-            var rule = LifecycleRule(id: node.child("ID")?.text, enabled: false)
+            // As AWS: a rule without an ID gets a generated one.
+            let givenID = node.child("ID")?.text
+            var rule = LifecycleRule(
+                id: givenID.flatMap { $0.isEmpty ? nil : $0 } ?? randomHexID(bytes: 16), enabled: false)
             if let id = rule.id {
                 guard id.count <= 255 else {
                     throw S3Error(.InvalidArgument, "ID length should not exceed allowed limit of 255")

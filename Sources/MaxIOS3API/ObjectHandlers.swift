@@ -129,8 +129,12 @@ extension S3API {
         // checked here, before the body; the bucket's default retention in the write transaction.
         let integrity =
             call.header(.contentMD5) != nil
-            || call.request.headers.contains(where: { $0.name.canonicalName.hasPrefix("x-amz-checksum-") })
+            || call.request.headers.contains(where: { ChecksumAlgorithm(headerName: $0.name.canonicalName) != nil })
             || call.header("x-amz-sdk-checksum-algorithm") != nil || call.header("x-amz-trailer") != nil
+        if meta.lockMode != nil || meta.legalHold, try await existingBucket(call).objectLock?.enabled != true {
+            // Refused before the body is sent (the write transaction would refuse it after).
+            throw Self.missingLockConfiguration
+        }
         if !integrity && (meta.lockMode != nil || meta.legalHold) {
             throw S3Error(
                 .InvalidRequest,

@@ -115,12 +115,16 @@ extension S3API {
             switch (days, years) {
             case (let d??, nil):
                 guard d > 0, d <= 36500 else {
-                    throw S3Error(.InvalidArgument, "Default retention period must be a positive integer value")
+                    throw S3Error(
+                        .InvalidArgument,
+                        "Default retention period must be a positive integer value of at most 36500 days")
                 }
                 config.defaultDays = d
             case (nil, let y??):
                 guard y > 0, y <= 100 else {
-                    throw S3Error(.InvalidArgument, "Default retention period must be a positive integer value")
+                    throw S3Error(
+                        .InvalidArgument,
+                        "Default retention period must be a positive integer value of at most 100 years")
                 }
                 config.defaultYears = y
             case (nil, nil), (_?, _?):

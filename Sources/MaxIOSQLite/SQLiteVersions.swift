@@ -21,7 +21,8 @@ extension SQLiteMetadataStore {
                 db.cachedStatement(sql: "SELECT versioning, object_lock FROM buckets WHERE name = ?"),
                 arguments: [bucket])
         else { throw StorageError.noSuchBucket }
-        let lock = (row["object_lock"] as Data?).flatMap { try? JSONDecoder().decode(ObjectLockConfig.self, from: $0) }
+        // A configuration that does not decode is an error, never "no Object Lock" (that would lift the lock).
+        let lock = try (row["object_lock"] as Data?).map { try JSONDecoder().decode(ObjectLockConfig.self, from: $0) }
         return (VersioningState(rawValue: row["versioning"]) ?? .unversioned, lock)
     }
 
@@ -304,6 +305,13 @@ extension SQLiteMetadataStore {
             let state = try Self.versioning(db, bucket)
             return try targets.map { t in
                 do {
+                    if t.onlyIfNoncurrent, let v = t.versionID,
+                        let latest = try self.fetchObject(db, bucket: bucket, key: t.key),
+                        VersionID.display(latest.versionID) == VersionID.display(v)
+                    {
+                        return DeleteOutcome(
+                            versionID: v, deleteMarker: false, retired: [], error: .preconditionFailed)
+                    }
                     return try self.delete(
                         db, bucket: bucket, key: t.key, versionID: t.versionID, ifMatch: nil, state: state,
                         bypassGovernance: bypassGovernance)

@@ -155,8 +155,13 @@ package struct LifecycleService: Sendable {
     func expireLatest(_ r: ObjectRecord, rules: [LifecycleRule], now: Date, report: inout LifecycleReport) async throws
     {
         if r.isDeleteMarker {
-            // A delete marker with no older versions left is useless: ExpiredObjectDeleteMarker removes it.
-            guard rules.contains(where: { $0.expiredObjectDeleteMarker && $0.matches(key: r.key, size: 0, tags: []) })
+            // A delete marker with no older versions left is useless: ExpiredObjectDeleteMarker removes it, and so
+            // does any rule that expires latest versions (as AWS documents).
+            guard
+                rules.contains(where: {
+                    ($0.expiredObjectDeleteMarker || $0.expirationDays != nil || $0.expirationDate != nil)
+                        && $0.matches(key: r.key, size: 0, tags: [])
+                })
             else { return }
             let versions = try await metadata.versionsOfKey(bucket: r.bucket, key: r.key)
             guard versions.count == 1 else { return }
@@ -198,11 +203,15 @@ package struct LifecycleService: Sendable {
                 return true
             }
             guard due else { continue }
-            do {
-                _ = try await objects.delete(bucket: bucket, key: key, versionID: VersionID.display(v.versionID))
+            let target = DeleteTarget(key: key, versionID: VersionID.display(v.versionID), onlyIfNoncurrent: true)
+            let outcome = try await objects.delete(bucket: bucket, targets: [target])[0]
+            switch outcome.error {
+            case nil:
                 if v.isDeleteMarker { report.removedDeleteMarkers += 1 } else { report.removedVersions += 1 }
-            } catch StorageError.objectLocked {
+            case .objectLocked?:
                 report.skippedLocked += 1
+            default:
+                continue  // became the latest version since the scan
             }
         }
     }

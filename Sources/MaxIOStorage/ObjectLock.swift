@@ -22,7 +22,11 @@ package struct ObjectLockConfig: Sendable, Equatable, Codable {
     package func defaultRetention(from now: Date) -> (LockMode, Date)? {
         guard enabled, let mode = defaultMode else { return nil }
         if let d = defaultDays { return (mode, now.addingTimeInterval(Double(d) * 86400)) }
-        if let y = defaultYears { return (mode, now.addingTimeInterval(Double(y) * 365 * 86400)) }
+        if let y = defaultYears {
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC")!
+            return utc.date(byAdding: .year, value: y, to: now).map { (mode, $0) }
+        }
         return nil
     }
 }
@@ -41,8 +45,9 @@ package enum ObjectLockRules {
         }
     }
 
-    /// Checks a new retention (nil mode: removal) against the current one: COMPLIANCE can only be extended,
-    /// GOVERNANCE can be shortened, removed or changed only with the bypass; anyone may lengthen.
+    /// Checks a new retention (nil mode: removal) against the current one: COMPLIANCE can only be kept or
+    /// extended; GOVERNANCE can be kept, extended or made COMPLIANCE by anyone, and shortened or removed only
+    /// with the bypass.
     package static func checkRetentionChange(
         _ meta: ObjectMeta, mode: LockMode?, until: Date?, bypassGovernance: Bool, now: Date
     ) throws {

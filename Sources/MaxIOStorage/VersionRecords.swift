@@ -34,10 +34,14 @@ package struct DeleteOutcome: Sendable {
 package struct DeleteTarget: Sendable {
     package var key: String
     package var versionID: String?
+    /// Only while the version is not the latest (lifecycle's noncurrent expiration: a version that became the
+    /// latest since the scan is left alone, reported as `preconditionFailed`).
+    package var onlyIfNoncurrent: Bool
 
-    package init(key: String, versionID: String?) {
+    package init(key: String, versionID: String?, onlyIfNoncurrent: Bool = false) {
         self.key = key
         self.versionID = versionID
+        self.onlyIfNoncurrent = onlyIfNoncurrent
     }
 }
 
