@@ -52,7 +52,15 @@ enum LifecycleXML {
             }
             // The filter: <Filter> with one of Prefix, Tag, And, ObjectSize*; or the legacy <Prefix> in the rule.
             if let filter = node.child("Filter") {
-                guard node.child("Prefix") == nil, filter.children.count <= 1 else { throw S3Error(.MalformedXML) }
+                let known: Set<String> = ["Prefix", "Tag", "And", "ObjectSizeGreaterThan", "ObjectSizeLessThan"]
+                guard node.child("Prefix") == nil, filter.children.count <= 1,
+                    filter.children.allSatisfy({ known.contains($0.name) })
+                else { throw S3Error(.MalformedXML) }
+                if let and = filter.child("And"),
+                    !and.children.allSatisfy({ known.contains($0.name) && $0.name != "And" })
+                {
+                    throw S3Error(.MalformedXML)
+                }
                 if let and = filter.child("And") {
                     rule.prefix = and.child("Prefix")?.text ?? ""
                     rule.tags = try and.all("Tag").map(tag)
@@ -68,6 +76,9 @@ enum LifecycleXML {
             } else if let p = node.child("Prefix") {
                 rule.prefix = p.text
                 rule.legacyPrefix = true
+            } else {
+                // As AWS: a rule names its objects, with a Filter (empty for all) or the legacy Prefix.
+                throw S3Error(.MalformedXML)
             }
             if let gt = rule.sizeGreaterThan, let lt = rule.sizeLessThan, gt >= lt {
                 throw S3Error(.InvalidArgument, "ObjectSizeGreaterThan must be less than ObjectSizeLessThan")

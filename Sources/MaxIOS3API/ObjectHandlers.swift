@@ -450,6 +450,8 @@ extension S3API {
                         key, version, "InvalidArgument",
                         key.isEmpty ? "The key must not be empty." : "Your key is too long"
                     ))
+            } else if SOSAPI.document(for: key) != nil {
+                errors.append((key, version, "AccessDenied", Self.sosapiReadOnly.message))
             } else if let v = version, (try? Self.checkVersionSyntax(v)) == nil {
                 errors.append((key, version, "NoSuchVersion", "The specified version does not exist."))
             } else {

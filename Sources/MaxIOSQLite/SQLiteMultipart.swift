@@ -151,9 +151,19 @@ extension SQLiteMetadataStore {
         }
     }
 
-    package func staleUploads(before: Date, limit: Int) async throws -> [UploadRecord] {
+    package func staleUploads(before: Date, limit: Int, bucket: String?) async throws -> [UploadRecord] {
         try await pool.read { db in
-            try Row.fetchAll(
+            if let bucket {
+                return try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(Self.uploadColumns) FROM uploads WHERE bucket = ? AND initiated < ?
+                        ORDER BY initiated LIMIT ?
+                        """,
+                    arguments: [bucket, before.timeIntervalSince1970, limit]
+                ).map { try self.uploadRecord($0) }
+            }
+            return try Row.fetchAll(
                 db,
                 sql: "SELECT \(Self.uploadColumns) FROM uploads WHERE initiated < ? ORDER BY initiated LIMIT ?",
                 arguments: [before.timeIntervalSince1970, limit]

@@ -305,12 +305,22 @@ extension SQLiteMetadataStore {
             let state = try Self.versioning(db, bucket)
             return try targets.map { t in
                 do {
-                    if t.onlyIfNoncurrent, let v = t.versionID,
-                        let latest = try self.fetchObject(db, bucket: bucket, key: t.key),
-                        VersionID.display(latest.versionID) == VersionID.display(v)
-                    {
-                        return DeleteOutcome(
-                            versionID: v, deleteMarker: false, retired: [], error: .preconditionFailed)
+                    if t.versionID == nil, let seq = t.expectedSeq {
+                        // The latest version must still be the one that was read (not a rewrite since).
+                        let latest = try self.fetchObject(db, bucket: bucket, key: t.key)
+                        if latest == nil || latest?.seq != seq || latest?.isDeleteMarker == true {
+                            return DeleteOutcome(
+                                versionID: nil, deleteMarker: false, retired: [], error: .preconditionFailed)
+                        }
+                    }
+                    if let v = t.versionID, t.onlyIfNoncurrent || t.expectedSeq != nil {
+                        let latest = try self.fetchObject(db, bucket: bucket, key: t.key)
+                        let current = try self.fetchVersion(db, bucket: bucket, key: t.key, versionID: v)
+                        let isLatest = latest.map { VersionID.display($0.versionID) == VersionID.display(v) } ?? false
+                        if (t.onlyIfNoncurrent && isLatest) || (t.expectedSeq != nil && current?.seq != t.expectedSeq) {
+                            return DeleteOutcome(
+                                versionID: v, deleteMarker: false, retired: [], error: .preconditionFailed)
+                        }
                     }
                     return try self.delete(
                         db, bucket: bucket, key: t.key, versionID: t.versionID, ifMatch: nil, state: state,

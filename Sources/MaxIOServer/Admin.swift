@@ -19,7 +19,6 @@ package enum Admin {
         return n
     }
 
-    /// Aborts multipart uploads initiated more than `olderThan` ago (or only lists them with `dryRun`).
     /// One lifecycle pass over a data directory, as the server's background pass makes it.
     package static func runLifecycle(dataDir: String, dayLength: TimeInterval) async throws -> String {
         let path = dataDir + "/meta.sqlite"
@@ -48,6 +47,7 @@ package enum Admin {
         package var initiated: Date
     }
 
+    /// Aborts multipart uploads initiated more than `olderThan` ago (or only lists them with `dryRun`).
     package static func abortStaleUploads(dataDir: String, olderThan: TimeInterval, dryRun: Bool) async throws
         -> [UploadSummary]
     {
@@ -63,7 +63,7 @@ package enum Admin {
         }
         let metadata = try SQLiteMetadataStore(path: path, durable: true)
         let before = Date(timeIntervalSinceNow: -olderThan)
-        if dryRun { return try await metadata.staleUploads(before: before, limit: 1_000_000) }
+        if dryRun { return try await metadata.staleUploads(before: before, limit: 1_000_000, bucket: nil) }
         let blobs = try FileBlobStore(root: dataDir, durable: true, threads: 1)
         let service = ObjectService(metadata: metadata, blobs: blobs, logger: Logger(label: "maxiofs-admin"))
         do {

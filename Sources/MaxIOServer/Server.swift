@@ -27,12 +27,26 @@ package struct Server {
         logger.logLevel = Logger.Level(rawValue: config.logLevel.lowercased()) ?? .info
         try config.validate()
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
+        // One server per data directory: the start-up clean-up below would otherwise delete the temporary files
+        // and not yet committed blobs of a server already running on it. Held until the process exits.
+        let lock = try DataDirectoryLock(dataDir: config.dataDir)
+        defer { withExtendedLifetime(lock) {} }
+        let catalogPath = config.dataDir + "/meta.sqlite"
+        let catalogExisted = FileManager.default.fileExists(atPath: catalogPath)
         let blobs = try FileBlobStore(root: config.dataDir, durable: config.durable)
         let cleaned = try blobs.cleanTemporary()
         if cleaned > 0 { logger.notice("removed \(cleaned) temporary files left by an earlier run") }
-        let metadata = try SQLiteMetadataStore(path: config.dataDir + "/meta.sqlite", durable: config.durable)
-        let orphans = try blobs.collectOrphans(referenced: try await metadata.referencedBlobIDs(), olderThan: Date())
-        if orphans > 0 { logger.notice("removed \(orphans) unreferenced blobs left by an earlier run") }
+        let metadata = try SQLiteMetadataStore(path: catalogPath, durable: config.durable)
+        if catalogExisted {
+            let orphans = try blobs.collectOrphans(
+                referenced: try await metadata.referencedBlobIDs(), olderThan: Date())
+            if orphans > 0 { logger.notice("removed \(orphans) unreferenced blobs left by an earlier run") }
+        } else if blobs.hasBlobs() {
+            // A new catalog next to existing blobs (a lost or replaced meta.sqlite): keep them, do not collect.
+            logger.warning(
+                "new catalog in a data directory that holds blobs: unreferenced blobs are kept, not collected",
+                metadata: ["data_dir": "\(config.dataDir)"])
+        }
 
         let root = try RootCredentials.load(config: config)
         if root.generated {

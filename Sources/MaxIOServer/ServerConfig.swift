@@ -79,13 +79,13 @@ package struct ServerConfig: Sendable {
         if let v = env["MAXIOFS_ROOT_SECRET_KEY"], !v.isEmpty { rootSecretKey = v }
         if let v = env["MAXIOFS_LOG_LEVEL"], !v.isEmpty { logLevel = v }
         if let v = env["MAXIOFS_LIFECYCLE_INTERVAL"], !v.isEmpty {
-            guard let s = Double(v), s >= 0 else {
+            guard let s = Double(v), s >= 0, s <= 1e9 else {
                 throw ConfigError("MAXIOFS_LIFECYCLE_INTERVAL: expected seconds (0 turns it off), got '\(v)'")
             }
             lifecycleInterval = s
         }
         if let v = env["MAXIOFS_LIFECYCLE_DAY_SECONDS"], !v.isEmpty {
-            guard let s = Double(v), s > 0 else {
+            guard let s = Double(v), s > 0, s <= 1e9 else {
                 throw ConfigError("MAXIOFS_LIFECYCLE_DAY_SECONDS: expected a positive number of seconds, got '\(v)'")
             }
             lifecycleDay = s

@@ -78,6 +78,17 @@ package final class FileBlobStore: BlobStore {
         return names.count
     }
 
+    /// Whether any committed blob exists.
+    package func hasBlobs() -> Bool {
+        let fm = FileManager.default
+        for a in (try? fm.contentsOfDirectory(atPath: blobDir)) ?? [] {
+            for b in (try? fm.contentsOfDirectory(atPath: blobDir + "/" + a)) ?? [] {
+                if !((try? fm.contentsOfDirectory(atPath: blobDir + "/" + a + "/" + b)) ?? []).isEmpty { return true }
+            }
+        }
+        return false
+    }
+
     /// Removes blobs the catalog does not reference (left by a crash between rename and commit).
     package func collectOrphans(referenced: Set<String>, olderThan: Date) throws -> Int {
         var removed = 0

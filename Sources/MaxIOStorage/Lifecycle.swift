@@ -95,6 +95,11 @@ package struct LifecycleService: Sendable {
                 try await apply(active, bucket: bucket, now: now, report: &report)
             } catch StorageError.noSuchBucket {
                 continue  // deleted meanwhile
+            } catch {
+                // One bucket's trouble does not stop the others.
+                logger.error(
+                    "lifecycle pass failed for a bucket",
+                    metadata: ["bucket": "\(bucket)", "error": "\(String(reflecting: error))"])
             }
         }
         if report != LifecycleReport() {
@@ -110,7 +115,11 @@ package struct LifecycleService: Sendable {
         return report
     }
 
-    func daysOld(_ date: Date, now: Date) -> Double { now.timeIntervalSince(date) / dayLength }
+    /// When `days` lifecycle days after `start` come: with real days, rounded up to the next midnight UTC, as AWS
+    /// counts (and as `x-amz-expiration` announces).
+    func dueDate(after start: Date, days: Int) -> Date {
+        LifecycleCache.dueDate(start, days: days, dayLength: dayLength)
+    }
 
     func apply(_ rules: [LifecycleRule], bucket: String, now: Date, report: inout LifecycleReport) async throws {
         let current = rules.filter {
@@ -140,7 +149,7 @@ package struct LifecycleService: Sendable {
         for rule in rules {
             guard let days = rule.abortIncompleteDays else { continue }
             let before = now.addingTimeInterval(-Double(days) * dayLength)
-            for u in try await metadata.staleUploads(before: before, limit: 100_000) where u.bucket == bucket {
+            for u in try await metadata.staleUploads(before: before, limit: 100_000, bucket: bucket) {
                 guard u.key.hasPrefix(rule.prefix) else { continue }
                 do {
                     try await objects.abortUpload(bucket: bucket, key: u.key, uploadID: u.uploadID)
@@ -157,34 +166,35 @@ package struct LifecycleService: Sendable {
         if r.isDeleteMarker {
             // A delete marker with no older versions left is useless: ExpiredObjectDeleteMarker removes it, and so
             // does any rule that expires latest versions (as AWS documents).
-            guard
-                rules.contains(where: {
-                    ($0.expiredObjectDeleteMarker || $0.expirationDays != nil || $0.expirationDate != nil)
-                        && $0.matches(key: r.key, size: 0, tags: [])
-                })
-            else { return }
+            // Expiration rules only once the marker itself is as old as they say.
+            let selected = rules.contains { rule in
+                guard rule.matches(key: r.key, size: 0, tags: []) else { return false }
+                if rule.expiredObjectDeleteMarker { return true }
+                if let d = rule.expirationDays { return now >= dueDate(after: r.lastModified, days: d) }
+                if let date = rule.expirationDate { return now >= date }
+                return false
+            }
+            guard selected else { return }
             let versions = try await metadata.versionsOfKey(bucket: r.bucket, key: r.key)
             guard versions.count == 1 else { return }
-            _ = try await objects.delete(bucket: r.bucket, key: r.key, versionID: VersionID.display(r.versionID))
-            report.removedDeleteMarkers += 1
+            // Only this marker: a write since the scan (a new null version, say) is left alone.
+            let target = DeleteTarget(key: r.key, versionID: VersionID.display(r.versionID), expectedSeq: r.seq)
+            if try await objects.delete(bucket: r.bucket, targets: [target])[0].error == nil {
+                report.removedDeleteMarkers += 1
+            }
             return
         }
         let due = rules.contains { rule in
             guard rule.matches(key: r.key, size: r.size, tags: r.meta.tags) else { return false }
-            if let d = rule.expirationDays, daysOld(r.lastModified, now: now) >= Double(d) { return true }
+            if let d = rule.expirationDays, now >= dueDate(after: r.lastModified, days: d) { return true }
             if let date = rule.expirationDate, now >= date { return true }
             return false
         }
         guard due else { return }
-        do {
-            // If-Match: only the version that was scanned (a newer write since then is left alone).
-            _ = try await objects.delete(bucket: r.bucket, key: r.key, ifMatch: r.etag)
-            report.expired += 1
-        } catch StorageError.preconditionFailed {
-            return
-        } catch StorageError.noSuchKey {
-            return
-        }
+        // Only the version that was scanned, by identity (its seq): a write since then, even of the same bytes,
+        // is left alone.
+        let target = DeleteTarget(key: r.key, versionID: nil, expectedSeq: r.seq)
+        if try await objects.delete(bucket: r.bucket, targets: [target])[0].error == nil { report.expired += 1 }
     }
 
     func expireOlder(bucket: String, key: String, rules: [LifecycleRule], now: Date, report: inout LifecycleReport)
@@ -195,15 +205,16 @@ package struct LifecycleService: Sendable {
         // versions[0] is the latest; versions[i] became noncurrent when versions[i - 1] was written.
         for i in 1..<versions.count {
             let v = versions[i]
-            let noncurrentFor = daysOld(versions[i - 1].lastModified, now: now)
+            let successor = versions[i - 1].lastModified
             let due = rules.contains { rule in
                 guard rule.matches(key: key, size: v.size, tags: v.meta.tags) else { return false }
                 if let keep = rule.newerNoncurrentVersions, i <= keep { return false }
-                if let d = rule.noncurrentDays { return noncurrentFor >= Double(d) }
+                if let d = rule.noncurrentDays { return now >= dueDate(after: successor, days: d) }
                 return true
             }
             guard due else { continue }
-            let target = DeleteTarget(key: key, versionID: VersionID.display(v.versionID), onlyIfNoncurrent: true)
+            let target = DeleteTarget(
+                key: key, versionID: VersionID.display(v.versionID), onlyIfNoncurrent: true, expectedSeq: v.seq)
             let outcome = try await objects.delete(bucket: bucket, targets: [target])[0]
             switch outcome.error {
             case nil:
@@ -245,6 +256,12 @@ package final class LifecycleCache: Sendable {
         entries.withLock { $0[bucket] = nil }
     }
 
+    /// `days` lifecycle days after `start`; with real days rounded up to the next midnight UTC (AWS's rule).
+    package static func dueDate(_ start: Date, days: Int, dayLength: TimeInterval) -> Date {
+        let due = start.timeIntervalSince1970 + Double(days) * dayLength
+        return Date(timeIntervalSince1970: dayLength == 86400 ? (due / 86400).rounded(.up) * 86400 : due)
+    }
+
     /// `x-amz-expiration` for the latest version of an object: the earliest expiration a matching enabled rule
     /// gives it (Days are counted from the write and rounded up to the next midnight UTC, as AWS does).
     package static func expiration(
@@ -256,8 +273,7 @@ package final class LifecycleCache: Sendable {
             guard rule.matches(key: record.key, size: record.size, tags: record.meta.tags) else { continue }
             var date: Date?
             if let d = rule.expirationDays {
-                let due = record.lastModified.timeIntervalSince1970 + Double(d) * dayLength
-                date = Date(timeIntervalSince1970: dayLength == 86400 ? (due / 86400).rounded(.up) * 86400 : due)
+                date = dueDate(record.lastModified, days: d, dayLength: dayLength)
             } else if let d = rule.expirationDate {
                 date = d
             }

@@ -103,7 +103,7 @@ package protocol MetadataStore: Sendable {
     /// Uploads in progress, by key then initiation. Throws `noSuchBucket`.
     func listUploads(bucket: String, query: UploadsQuery) async throws -> UploadsPage
     /// Uploads (of any bucket) initiated before `before`, oldest first, at most `limit`.
-    func staleUploads(before: Date, limit: Int) async throws -> [UploadRecord]
+    func staleUploads(before: Date, limit: Int, bucket: String?) async throws -> [UploadRecord]
 }
 
 /// A catalog that can answer on the calling thread (an embedded database). `ObjectService` uses it to do

@@ -242,7 +242,7 @@ extension ObjectService {
     package func abortStaleUploads(before: Date) async throws -> [UploadRecord] {
         var aborted: [UploadRecord] = []
         while true {
-            let batch = try await metadata.staleUploads(before: before, limit: 500)
+            let batch = try await metadata.staleUploads(before: before, limit: 500, bucket: nil)
             var progressed = false
             for u in batch {
                 do {

@@ -37,11 +37,15 @@ package struct DeleteTarget: Sendable {
     /// Only while the version is not the latest (lifecycle's noncurrent expiration: a version that became the
     /// latest since the scan is left alone, reported as `preconditionFailed`).
     package var onlyIfNoncurrent: Bool
+    /// Only if the version (or, without `versionID`, the latest version, which must not be a delete marker) is still
+    /// the one that was read (its `seq`); else `preconditionFailed`.
+    package var expectedSeq: Int64?
 
-    package init(key: String, versionID: String?, onlyIfNoncurrent: Bool = false) {
+    package init(key: String, versionID: String?, onlyIfNoncurrent: Bool = false, expectedSeq: Int64? = nil) {
         self.key = key
         self.versionID = versionID
         self.onlyIfNoncurrent = onlyIfNoncurrent
+        self.expectedSeq = expectedSeq
     }
 }
 

@@ -129,8 +129,14 @@ struct LifecycleRun: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let dir = dataDir ?? env["MAXIOFS_DATA_DIR"] ?? "./data"
-        let day = daySeconds ?? env["MAXIOFS_LIFECYCLE_DAY_SECONDS"].flatMap(Double.init) ?? 86400
-        guard day > 0 else { throw ValidationError("--day-seconds must be positive") }
+        var day = daySeconds ?? 86400
+        if daySeconds == nil, let v = env["MAXIOFS_LIFECYCLE_DAY_SECONDS"] {
+            guard let d = Double(v) else {
+                throw ValidationError("MAXIOFS_LIFECYCLE_DAY_SECONDS: expected a number of seconds, got '\(v)'")
+            }
+            day = d
+        }
+        guard day > 0, day <= 1e9 else { throw ValidationError("--day-seconds must be positive") }
         do {
             print(try await MaxIOServer.Admin.runLifecycle(dataDir: dir, dayLength: day))
         } catch let e as ConfigError {

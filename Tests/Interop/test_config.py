@@ -103,3 +103,31 @@ def test_bad_settings_stop_with_a_clear_message(tmp_path, args, env, message):
     )
     assert proc.returncode != 0
     assert message in proc.stderr + proc.stdout, proc.stderr + proc.stdout
+
+
+def test_second_server_on_a_data_directory_in_use_refuses_to_start(tmp_path):
+    """The start-up clean-up (temporary files, unreferenced blobs) must never run under a live server: a second
+    server on the same data directory stops with a clear message and touches nothing."""
+    srv = start_server(tmp_path)
+    try:
+        s3 = client_for(srv.endpoint, "us-east-1")
+        s3.create_bucket(Bucket="held")
+        s3.put_object(Bucket="held", Key="k", Body=b"kept")
+        blobs_before = sorted(p.name for p in (srv.data_dir / "blobs").rglob("*") if p.is_file())
+        env = dict(os.environ, MAXIOFS_ROOT_ACCESS_KEY=ACCESS_KEY, MAXIOFS_ROOT_SECRET_KEY=SECRET_KEY)
+        proc = subprocess.run(
+            [
+                server_binary(), "serve", "--data-dir", str(srv.data_dir),
+                "--s3-address", f"127.0.0.1:{free_port()}", "--console-address", f"127.0.0.1:{free_port()}",
+            ],
+            env=env, capture_output=True, text=True, timeout=30,
+        )
+        assert proc.returncode != 0
+        assert "in use by another maxiofs server" in proc.stdout + proc.stderr
+        assert sorted(p.name for p in (srv.data_dir / "blobs").rglob("*") if p.is_file()) == blobs_before
+        assert s3.get_object(Bucket="held", Key="k")["Body"].read() == b"kept"
+    finally:
+        stop_and_check(srv)
+    # Once the first one stopped, the directory can be served again.
+    again = start_server(tmp_path, data_dir=srv.data_dir)
+    stop_and_check(again)
