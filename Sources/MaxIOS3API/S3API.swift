@@ -52,8 +52,13 @@ package struct S3API: HTTPResponder {
     let logger: Logger
     /// Lifecycle rules by bucket, for `x-amz-expiration`.
     let lifecycleCache = LifecycleCache()
+    package let metrics: S3Metrics
 
-    package init(config: S3APIConfig, credentials: any CredentialProvider, objects: ObjectService, logger: Logger) {
+    package init(
+        config: S3APIConfig, credentials: any CredentialProvider, objects: ObjectService, logger: Logger,
+        metrics: S3Metrics = S3Metrics()
+    ) {
+        self.metrics = metrics
         self.config = config
         self.credentials = credentials
         self.objects = objects
@@ -64,6 +69,9 @@ package struct S3API: HTTPResponder {
 
     package func respond(to request: Request, context: S3RequestContext) async throws -> Response {
         let requestID = Self.newRequestID()
+        let startedAt = ContinuousClock.now
+        metrics.begin()
+        var operationName = "Unknown"
         let expects = request.headers[.expect]?.lowercased() == "100-continue"
         let state = RequestState(expectsContinue: expects, channel: context.channel)
         var resource = request.uri.path
@@ -86,6 +94,7 @@ package struct S3API: HTTPResponder {
             let route = S3Route.resolve(
                 method: request.method.rawValue, target: target, query: Set(query.keys),
                 hasCopySource: request.headers[HTTPField.Name("x-amz-copy-source")!] != nil)
+            if case .operation(let op) = route { operationName = op.rawValue }
             guard case .operation(let operation) = route else {
                 let kind = target.bucket == nil ? "SERVICE" : target.key == nil ? "BUCKET" : "OBJECT"
                 throw S3Error(.MethodNotAllowed, extra: [("Method", request.method.rawValue), ("ResourceType", kind)])
@@ -111,6 +120,13 @@ package struct S3API: HTTPResponder {
         response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
         response.headers[HTTPField.Name("x-amz-id-2")!] = requestID
         response.headers[.server] = "MaxIOFS"
+        let elapsed = ContinuousClock.now - startedAt
+        metrics.end(
+            operation: operationName, status: response.status.code,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            received: request.headers[.contentLength].flatMap(Int.init) ?? 0,
+            sent: request.method == .head
+                ? 0 : response.headers[.contentLength].flatMap(Int.init) ?? response.body.contentLength ?? 0)
         return response
     }
 

@@ -74,6 +74,38 @@ package struct Server {
 
         let console = Router()
         console.get("/health") { _, _ in "ok\n" }
+        console.get("/health/live") { _, _ in "ok\n" }
+        let dataDir = config.dataDir
+        console.get("/health/ready") { _, _ -> Response in
+            let (ready, body) = await Self.readiness(metadata: metadata, blobs: blobs, dataDir: dataDir)
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(
+                status: ready ? .ok : .serviceUnavailable, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+        let metricsToken = config.metricsToken
+        let metrics = s3.metrics
+        console.get("/metrics") { request, _ -> Response in
+            if let token = metricsToken, request.headers[.authorization] != "Bearer " + token {
+                var headers = HTTPFields()
+                headers[.wwwAuthenticate] = "Bearer"
+                return Response(status: .unauthorized, headers: headers)
+            }
+            var extra: [(name: String, help: String, type: String, value: Double)] = []
+            if let (total, available) = try? await blobs.capacity() {
+                extra.append(
+                    ("maxiofs_storage_total_bytes", "Size of the data directory's file system.", "gauge", Double(total))
+                )
+                extra.append(
+                    ("maxiofs_storage_available_bytes", "Bytes available to new blobs.", "gauge", Double(available)))
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(extra: extra))))
+        }
         let consoleApp = Application(
             router: console,
             configuration: .init(
@@ -105,6 +137,27 @@ package struct Server {
         }
         await blobs.shutdown()
         Self.say("MaxIOFS: stopped")
+    }
+
+    /// Ready when the catalog answers and the data directory takes writes.
+    static func readiness(metadata: any MetadataStore, blobs: FileBlobStore, dataDir: String) async -> (Bool, String) {
+        var catalog = "ok"
+        do {
+            _ = try await metadata.listBuckets(owner: nil, prefix: nil, after: nil, limit: 1)
+        } catch {
+            catalog = "error"
+        }
+        var data = "ok"
+        if access(dataDir + "/tmp", W_OK) != 0 {
+            data = "not writable"
+        } else if let (_, available) = try? await blobs.capacity(), available <= 0 {
+            data = "full"
+        }
+        let ready = catalog == "ok" && data == "ok"
+        return (
+            ready,
+            "{\"status\":\"\(ready ? "ready" : "not ready")\",\"version\":\"\(MaxIOVersion.string)\",\"checks\":{\"catalog\":\"\(catalog)\",\"data_dir\":\"\(data)\"}}\n"
+        )
     }
 
     static func describe(_ a: SocketAddress) -> String {

@@ -46,6 +46,8 @@ package struct ServerConfig: Sendable {
     package var lifecycleInterval: TimeInterval = 3600
     /// Seconds in a lifecycle "day" (tests shorten it).
     package var lifecycleDay: TimeInterval = 86400
+    /// When set, `/metrics` on the console port needs `Authorization: Bearer <token>`.
+    package var metricsToken: String?
 
     package init() {}
 
@@ -78,6 +80,7 @@ package struct ServerConfig: Sendable {
         if let v = env["MAXIOFS_ROOT_ACCESS_KEY"], !v.isEmpty { rootAccessKey = v }
         if let v = env["MAXIOFS_ROOT_SECRET_KEY"], !v.isEmpty { rootSecretKey = v }
         if let v = env["MAXIOFS_LOG_LEVEL"], !v.isEmpty { logLevel = v }
+        if let v = env["MAXIOFS_METRICS_TOKEN"], !v.isEmpty { metricsToken = v }
         if let v = env["MAXIOFS_LIFECYCLE_INTERVAL"], !v.isEmpty {
             guard let s = Double(v), s >= 0, s <= 1e9 else {
                 throw ConfigError("MAXIOFS_LIFECYCLE_INTERVAL: expected seconds (0 turns it off), got '\(v)'")
