@@ -119,6 +119,15 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         m.registerMigration("v6-lifecycle") { db in
             try db.execute(sql: "ALTER TABLE buckets ADD COLUMN lifecycle BLOB")
         }
+        m.registerMigration("v7-catalog-info") { db in
+            // When this catalog started to record blobs: blobs older than that were not written through it, so
+            // orphan collection never removes them (a lost or replaced meta.sqlite must not wipe the data).
+            try db.execute(
+                sql: """
+                    CREATE TABLE catalog_info(name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+                    INSERT INTO catalog_info(name, value) VALUES ('created_at', ?);
+                    """, arguments: [String(Date().timeIntervalSince1970)])
+        }
         return m
     }
 
@@ -397,6 +406,14 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             i += 1
         }
         return nil
+    }
+
+    /// When this catalog was created (or first upgraded to record it).
+    package func createdAt() async throws -> Date {
+        try await pool.read { db in
+            let v = try String.fetchOne(db, sql: "SELECT value FROM catalog_info WHERE name = 'created_at'")
+            return Date(timeIntervalSince1970: v.flatMap(Double.init) ?? 0)
+        }
     }
 
     package func referencedBlobIDs() async throws -> Set<String> {

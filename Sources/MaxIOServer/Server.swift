@@ -39,12 +39,14 @@ package struct Server {
         let metadata = try SQLiteMetadataStore(path: catalogPath, durable: config.durable)
         if catalogExisted {
             let orphans = try blobs.collectOrphans(
-                referenced: try await metadata.referencedBlobIDs(), olderThan: Date())
+                referenced: try await metadata.referencedBlobIDs(), olderThan: Date(),
+                notBefore: try await metadata.createdAt())
             if orphans > 0 { logger.notice("removed \(orphans) unreferenced blobs left by an earlier run") }
         } else if blobs.hasBlobs() {
-            // A new catalog next to existing blobs (a lost or replaced meta.sqlite): keep them, do not collect.
+            // A new catalog next to existing blobs (a lost or replaced meta.sqlite): they are older than the
+            // catalog, so no start-up ever collects them.
             logger.warning(
-                "new catalog in a data directory that holds blobs: unreferenced blobs are kept, not collected",
+                "new catalog in a data directory that holds blobs: the existing blobs are kept, never collected",
                 metadata: ["data_dir": "\(config.dataDir)"])
         }
 

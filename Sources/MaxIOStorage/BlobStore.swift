@@ -90,7 +90,11 @@ package final class FileBlobStore: BlobStore {
     }
 
     /// Removes blobs the catalog does not reference (left by a crash between rename and commit).
-    package func collectOrphans(referenced: Set<String>, olderThan: Date) throws -> Int {
+    /// Only blobs written after `notBefore` (the catalog's creation) are candidates: older ones were not written
+    /// through this catalog.
+    package func collectOrphans(referenced: Set<String>, olderThan: Date, notBefore: Date = .distantPast) throws
+        -> Int
+    {
         var removed = 0
         let fm = FileManager.default
         for a in (try? fm.contentsOfDirectory(atPath: blobDir)) ?? [] {
@@ -99,7 +103,10 @@ package final class FileBlobStore: BlobStore {
                 for id in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where !referenced.contains(id) {
                     let path = dir + "/" + id
                     var st = stat()
-                    if stat(path, &st) == 0, Double(st.st_mtim.tv_sec) < olderThan.timeIntervalSince1970 {
+                    // File times can trail the clock by a tick: a 2 s margin on the catalog's birth.
+                    if stat(path, &st) == 0, Double(st.st_mtim.tv_sec) < olderThan.timeIntervalSince1970,
+                        Double(st.st_mtim.tv_sec) + 2 >= notBefore.timeIntervalSince1970
+                    {
                         unlink(path)
                         removed += 1
                     }

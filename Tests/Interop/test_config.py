@@ -131,3 +131,21 @@ def test_second_server_on_a_data_directory_in_use_refuses_to_start(tmp_path):
     # Once the first one stopped, the directory can be served again.
     again = start_server(tmp_path, data_dir=srv.data_dir)
     stop_and_check(again)
+
+
+def test_a_new_catalog_never_collects_older_blobs(tmp_path):
+    """A lost or replaced meta.sqlite must not wipe the data: blobs older than the catalog are never collected as
+    orphans, at this start or any later one."""
+    srv = start_server(tmp_path)
+    s3 = client_for(srv.endpoint, "us-east-1")
+    s3.create_bucket(Bucket="lost")
+    s3.put_object(Bucket="lost", Key="k", Body=b"precious")
+    stop_and_check(srv)
+    blobs = sorted(p for p in (srv.data_dir / "blobs").rglob("*") if p.is_file())
+    assert len(blobs) == 1
+    for f in srv.data_dir.glob("meta.sqlite*"):
+        f.unlink()
+    for _ in range(2):  # the start that creates the catalog, and a later one
+        again = start_server(tmp_path, data_dir=srv.data_dir)
+        stop_and_check(again)
+        assert sorted(p for p in (srv.data_dir / "blobs").rglob("*") if p.is_file()) == blobs

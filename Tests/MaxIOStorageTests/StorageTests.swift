@@ -172,9 +172,18 @@ struct Buffers: AsyncSequence, Sendable {
         try FileManager.default.createDirectory(atPath: f.dir + "/blobs/ab/cd", withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: f.dir + "/blobs/ab/cd/abcd00", contents: Data("x".utf8))
         #expect(try f.blobs.cleanTemporary() == 1)
+        // A blob older than the catalog was not written through it and is never collected.
+        let catalogBirth = try await f.metadata.createdAt()
+        var times = [timespec(tv_sec: Int(catalogBirth.timeIntervalSince1970) - 100, tv_nsec: 0)]
+        times.append(times[0])
+        _ = FileManager.default.createFile(atPath: f.dir + "/blobs/ab/cd/abcd01", contents: Data("x".utf8))
+        _ = utimensat(AT_FDCWD, f.dir + "/blobs/ab/cd/abcd01", &times, 0)
         let removed = try f.blobs.collectOrphans(
-            referenced: try await f.metadata.referencedBlobIDs(), olderThan: Date().addingTimeInterval(5))
+            referenced: try await f.metadata.referencedBlobIDs(), olderThan: Date().addingTimeInterval(5),
+            notBefore: catalogBirth)
         #expect(removed == 1)
+        #expect(FileManager.default.fileExists(atPath: f.dir + "/blobs/ab/cd/abcd01"))
+        #expect(!FileManager.default.fileExists(atPath: f.dir + "/blobs/ab/cd/abcd00"))
         #expect(try await f.read("k") == "kept")
     }
 }
