@@ -103,10 +103,10 @@ package final class FileBlobStore: BlobStore {
                 for id in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where !referenced.contains(id) {
                     let path = dir + "/" + id
                     var st = stat()
-                    // File times can trail the clock by a tick: a 2 s margin on the catalog's birth.
-                    if stat(path, &st) == 0, Double(st.st_mtim.tv_sec) < olderThan.timeIntervalSince1970,
-                        Double(st.st_mtim.tv_sec) + 2 >= notBefore.timeIntervalSince1970
-                    {
+                    guard stat(path, &st) == 0 else { continue }
+                    // File times come from the kernel's coarse clock, a tick behind: a 0.05 s margin.
+                    let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+                    if mtime < olderThan.timeIntervalSince1970, mtime + 0.05 >= notBefore.timeIntervalSince1970 {
                         unlink(path)
                         removed += 1
                     }
