@@ -30,8 +30,8 @@ extension S3API {
         let q = call.query
         let maxKeys = try pageSize(call, "max-keys")
         let encodeURL = try urlEncoding(call)
-        let prefix = q["prefix"] ?? ""
-        let delimiter = q["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
+        let prefix = call.param("prefix") ?? ""
+        let delimiter = call.param("delimiter")
         var after: String?
         if v2 {
             if let token = q["continuation-token"] {

@@ -178,13 +178,7 @@ extension S3API {
                 .EntityTooLarge, nil,
                 extra: [("ProposedSize", String(declared)), ("MaxSizeAllowed", String(MultipartLimits.maxPartSize))])
         }
-        var md5: [UInt8]?
-        if let m = call.header(.contentMD5) {
-            guard let d = Data(base64Encoded: m), d.count == 16 else { throw S3Error(.InvalidDigest) }
-            md5 = Array(d)
-        }
-        var expectedSHA: [UInt8]?
-        if case .signed(let hex) = call.auth.payload { expectedSHA = Hex.decode(hex) }
+        let (md5, expectedSHA) = try payloadDigests(call)
         let trailers = TrailerBox()
         let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
         // NoSuchUpload before the client sends the body.
@@ -420,15 +414,14 @@ extension S3API {
 
     func listMultipartUploads(_ call: S3Call) async throws -> Response {
         let bucket = try requireBucket(call)
-        let q = call.query
         let maxUploads = try pageSize(call, "max-uploads")
         let encodeURL = try urlEncoding(call)
         func enc(_ s: String) -> String { encodeURL ? PercentEncoding.encode(s, keepSlash: true) : s }
-        let prefix = q["prefix"] ?? ""
-        let delimiter = q["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
-        let keyMarker = q["key-marker"].flatMap { $0.isEmpty ? nil : $0 }
+        let prefix = call.param("prefix") ?? ""
+        let delimiter = call.param("delimiter")
+        let keyMarker = call.param("key-marker")
         // As AWS: the upload-id marker means nothing without a key marker.
-        let uploadIDMarker = keyMarker == nil ? nil : q["upload-id-marker"].flatMap { $0.isEmpty ? nil : $0 }
+        let uploadIDMarker = keyMarker == nil ? nil : call.param("upload-id-marker")
         let page = try await metadata.listUploads(
             bucket: bucket,
             query: UploadsQuery(

@@ -92,79 +92,39 @@ extension S3API {
 
     func putObject(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
-        let streaming: Bool
-        switch call.auth.payload {
-        case .streamingSigned, .streamingUnsignedTrailer: streaming = true
-        default: streaming = false
-        }
-        let declared: Int64
-        if streaming {
-            guard let d = call.header(.amzDecodedContentLength).flatMap(Int64.init), d >= 0 else {
-                throw S3Error(
-                    .MissingContentLength, "x-amz-decoded-content-length is required for aws-chunked uploads.")
-            }
-            declared = d
-        } else {
-            guard let l = call.header(.contentLength).flatMap(Int64.init), l >= 0 else {
-                throw S3Error(.MissingContentLength)
-            }
-            declared = l
-        }
+        let declared = try declaredSize(call)
         if declared > S3Limits.maxSinglePut {
             throw S3Error(
                 .EntityTooLarge, nil,
                 extra: [("ProposedSize", String(declared)), ("MaxSizeAllowed", String(S3Limits.maxSinglePut))])
         }
-        var md5: [UInt8]?
-        if let m = call.header(.contentMD5) {
-            guard let d = Data(base64Encoded: m), d.count == 16 else { throw S3Error(.InvalidDigest) }
-            md5 = Array(d)
-        }
-        var expectedSHA: [UInt8]?
-        if case .signed(let hex) = call.auth.payload {
-            expectedSHA = Hex.decode(hex)
-        }
+        let (md5, expectedSHA) = try payloadDigests(call)
         let meta = try objectMeta(from: call)
-        // As AWS: a write that ends up under Object Lock must carry an integrity check. Its own lock headers are
-        // checked here, before the body; the bucket's default retention in the write transaction.
-        let integrity =
-            call.header(.contentMD5) != nil
-            || call.request.headers.contains(where: { ChecksumAlgorithm(headerName: $0.name.canonicalName) != nil })
-            || call.header("x-amz-sdk-checksum-algorithm") != nil || call.header("x-amz-trailer") != nil
-        if meta.lockMode != nil || meta.legalHold, try await existingBucket(call).objectLock?.enabled != true {
-            // Refused before the body is sent (the write transaction would refuse it after).
-            throw Self.missingLockConfiguration
+        let condition = try writeCondition(call)
+        let trailers = TrailerBox()
+        let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
+        // As AWS: a write that ends up under Object Lock must carry an integrity check (Content-MD5, or a checksum
+        // in a header or trailer, or one the SDK names). Its own lock headers are checked here, before the body;
+        // the bucket's default retention in the write transaction.
+        let integrity = md5 != nil || algorithm != nil
+        let locked = meta.lockMode != nil || meta.legalHold
+        if locked || call.state.expectsContinue || declared > ObjectService.wholeWriteLimit {
+            // Answer a missing bucket (or one without Object Lock) before the client sends, or we store, the body.
+            let b = try await existingBucket(call)
+            if locked && b.objectLock?.enabled != true { throw Self.missingLockConfiguration }
         }
-        if !integrity && (meta.lockMode != nil || meta.legalHold) {
+        if locked && !integrity {
             throw S3Error(
                 .InvalidRequest,
                 "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
             )
         }
-        let condition = try writeCondition(call)
-        if call.state.expectsContinue || declared > ObjectService.wholeWriteLimit {
-            // Answer a missing bucket before the client sends (or we store) a large body.
-            _ = try await existingBucket(call)
-        }
-        let trailers = TrailerBox()
-        let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
         try await call.state.sendContinueIfExpected()
         var req = PutRequest(
             bucket: bucket, key: key, meta: meta, declaredSize: declared, contentMD5: md5,
             expectedSHA256: expectedSHA, condition: condition, checksum: algorithm, expectedChecksum: expected)
         req.bodyVerified = integrity
-        let record: ObjectRecord
-        switch call.auth.payload {
-        case .streamingSigned(let trailer):
-            let body = AWSChunkedDecoder(
-                base: call.request.body, signer: call.auth.chunkSigner, expectTrailer: trailer, trailers: trailers)
-            record = try await objects.put(req, body: body)
-        case .streamingUnsignedTrailer:
-            let body = AWSChunkedDecoder(base: call.request.body, signer: nil, expectTrailer: true, trailers: trailers)
-            record = try await objects.put(req, body: body)
-        case .signed, .unsigned:
-            record = try await objects.put(req, body: call.request.body)
-        }
+        let record = try await objects.put(req, body: requestBody(call, trailers: trailers))
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
         addVersionHeader(&headers, record.versionID)
@@ -172,6 +132,18 @@ extension S3API {
         await addExpirationHeader(&headers, record)
         headers[.contentLength] = "0"
         return Response(status: .ok, headers: headers)
+    }
+
+    /// `Content-MD5` (decoded; 400 InvalidDigest when malformed) and the signed payload hash of a write.
+    func payloadDigests(_ call: S3Call) throws -> (md5: [UInt8]?, sha256: [UInt8]?) {
+        var md5: [UInt8]?
+        if let m = call.header(.contentMD5) {
+            guard let d = Data(base64Encoded: m), d.count == 16 else { throw S3Error(.InvalidDigest) }
+            md5 = Array(d)
+        }
+        var sha: [UInt8]?
+        if case .signed(let hex) = call.auth.payload { sha = Hex.decode(hex) }
+        return (md5, sha)
     }
 
     /// The additional checksum a write asks for: a `x-amz-checksum-*` header with its value, a declared

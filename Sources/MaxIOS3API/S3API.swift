@@ -38,6 +38,8 @@ struct S3Call {
     let resource: String
 
     func header(_ name: HTTPField.Name) -> String? { request.headers[name] }
+    /// A query parameter; an empty value counts as absent (as S3 treats `prefix=`, `key-marker=` and the like).
+    func param(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
     func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
 }
 

@@ -55,14 +55,13 @@ extension S3API {
 
     func listObjectVersions(_ call: S3Call) async throws -> Response {
         let bucket = try requireBucket(call)
-        let q = call.query
         let maxKeys = try pageSize(call, "max-keys")
         let encodeURL = try urlEncoding(call)
         func enc(_ s: String) -> String { encodeURL ? PercentEncoding.encode(s, keepSlash: true) : s }
-        let prefix = q["prefix"] ?? ""
-        let delimiter = q["delimiter"].flatMap { $0.isEmpty ? nil : $0 }
-        let keyMarker = q["key-marker"].flatMap { $0.isEmpty ? nil : $0 }
-        var versionMarker = q["version-id-marker"].flatMap { $0.isEmpty ? nil : $0 }
+        let prefix = call.param("prefix") ?? ""
+        let delimiter = call.param("delimiter")
+        let keyMarker = call.param("key-marker")
+        let versionMarker = call.param("version-id-marker")
         if let v = versionMarker {
             guard keyMarker != nil else {
                 throw S3Error(
@@ -70,8 +69,6 @@ extension S3API {
                     extra: [("ArgumentName", "version-id-marker"), ("ArgumentValue", v)])
             }
             try Self.checkVersionSyntax(v)
-        } else {
-            versionMarker = nil
         }
         let page = try await metadata.listVersions(
             bucket: bucket,

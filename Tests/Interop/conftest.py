@@ -668,3 +668,69 @@ def flip_hex(sig: str) -> str:
 
 def random_bytes(n: int) -> bytes:
     return os.urandom(n)
+
+
+# --------------------------------------------------------------------------
+# The aws cli
+# --------------------------------------------------------------------------
+
+
+def awscli_runner(server: ServerProcess, home: Path, s3_settings: str = ""):
+    """A function running `aws ... --endpoint-url <server>` with its own config in `home` (path-style, the
+    server's region, one attempt, plus `s3_settings` lines such as "multipart_threshold = 8MB"); it returns the
+    CompletedProcess and, with check=True (the default), asserts the command succeeded."""
+    import shutil
+    import sys
+
+    settings = "".join(f"    {line.strip()}\n" for line in s3_settings.splitlines() if line.strip())
+    config = home / "config"
+    config.write_text(f"[default]\nregion = {REGION}\ns3 =\n    addressing_style = path\n{settings}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID=server.access_key,
+        AWS_SECRET_ACCESS_KEY=server.secret_key,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
+        AWS_MAX_ATTEMPTS="1",
+        AWS_PAGER="",
+    )
+    exe = shutil.which("aws")
+    base = [exe] if exe else [sys.executable, "-m", "awscli"]
+
+    def run(*args, check=True):
+        proc = subprocess.run(
+            [*base, *args, "--endpoint-url", server.endpoint], env=env, capture_output=True, text=True, timeout=120
+        )
+        if check:
+            assert proc.returncode == 0, f"aws {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
+        return proc
+
+    return run
+
+
+# --------------------------------------------------------------------------
+# Files in a server's data directory
+# --------------------------------------------------------------------------
+
+
+def stored_files(server: ServerProcess) -> set[Path]:
+    """Every file in the data dir except the SQLite catalog and the credentials file: object blobs
+    (<data-dir>/blobs/**), part files wherever the server keeps them, and temporary files."""
+    return {
+        p
+        for p in server.data_dir.rglob("*")
+        if p.is_file() and not p.name.startswith(("meta.sqlite", "root-credentials"))
+    }
+
+
+def assert_no_new_files(server: ServerProcess, before: set[Path], timeout: float = 5.0) -> None:
+    """Wait (briefly, in case the server unlinks in the background) until no file that was not there before
+    remains."""
+    deadline = time.monotonic() + timeout
+    while True:
+        extra = stored_files(server) - before
+        if not extra or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not extra, f"files left in the data dir: {sorted(str(p.relative_to(server.data_dir)) for p in extra)}"

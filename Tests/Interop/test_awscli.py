@@ -2,56 +2,17 @@
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 import time
 
 import pytest
 
-from conftest import REGION, get_body, purge_bucket, quoted_md5, random_bytes, unique_name
+from conftest import awscli_runner, get_body, purge_bucket, quoted_md5, random_bytes, unique_name
 
 MiB = 1024 * 1024
-CLI_CONFIG = """[default]
-region = {region}
-s3 =
-    addressing_style = path
-    multipart_threshold = 64MB
-"""
-
-
 @pytest.fixture(scope="module")
 def aws(server, tmp_path_factory):
     """Run `aws ... --endpoint-url <server>`; returns the CompletedProcess (check=True)."""
-    home = tmp_path_factory.mktemp("awscli")
-    config = home / "config"
-    config.write_text(CLI_CONFIG.format(region=REGION))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=str(config),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-        AWS_MAX_ATTEMPTS="1",
-        AWS_PAGER="",
-    )
-    exe = shutil.which("aws")
-    base = [exe] if exe else [sys.executable, "-m", "awscli"]
-
-    def run(*args, check=True):
-        proc = subprocess.run(
-            [*base, *args, "--endpoint-url", server.endpoint],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if check:
-            assert proc.returncode == 0, f"aws {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
-        return proc
-
-    return run
+    return awscli_runner(server, tmp_path_factory.mktemp("awscli"), 'multipart_threshold = 64MB')
 
 
 @pytest.fixture

@@ -50,6 +50,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (
+    assert_no_new_files,
+    stored_files,
     ServerProcess,
     assert_error_response,
     make_client,
@@ -110,23 +112,6 @@ def summary(buckets=0, expired=0, versions=0, markers=0, aborted=0, locked=0) ->
     )
 
 
-def stored_files(server) -> set[Path]:
-    """Every file in the data dir except the SQLite catalog and the credentials file (as in test_multipart.py)."""
-    return {
-        p
-        for p in server.data_dir.rglob("*")
-        if p.is_file() and not p.name.startswith(("meta.sqlite", "root-credentials"))
-    }
-
-
-def assert_no_new_files(server, before: set[Path], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        extra = stored_files(server) - before
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not extra, f"files left in the data dir: {sorted(str(p.relative_to(server.data_dir)) for p in extra)}"
 
 
 def rel(server, paths) -> list[str]:

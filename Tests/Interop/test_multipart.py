@@ -27,9 +27,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import subprocess
-import sys
 import threading
 import time
 import warnings
@@ -44,10 +41,12 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from conftest import (
+    assert_no_new_files,
+    stored_files,
     FUTURE,
     PAST,
-    REGION,
     WRONG_ETAG,
+    awscli_runner,
     get_body,
     make_client,
     md5_b64,
@@ -220,26 +219,6 @@ def abort_all(client, bucket: str) -> None:
 # ------------------------------------------------------------- files on disk
 
 
-def stored_files(server) -> set[Path]:
-    """Every file in the data dir except the SQLite catalog and the credentials file: object blobs
-    (<data-dir>/blobs/**), part files wherever the server keeps them, and temporary files."""
-    return {
-        p
-        for p in server.data_dir.rglob("*")
-        if p.is_file() and not p.name.startswith(("meta.sqlite", "root-credentials"))
-    }
-
-
-def assert_no_new_files(server, before: set[Path], timeout: float = 5.0) -> None:
-    """Wait (briefly, in case the server unlinks in the background) until no file that was not
-    there before remains."""
-    deadline = time.monotonic() + timeout
-    while True:
-        extra = stored_files(server) - before
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not extra, f"files left in the data dir: {sorted(str(p.relative_to(server.data_dir)) for p in extra)}"
 
 
 # ==========================================================================
@@ -1523,42 +1502,10 @@ def test_boto3_transfer_manager(s3, bucket, tmp_path):
     assert listed_uploads(s3, bucket) == []
 
 
-CLI_CONFIG = """[default]
-region = {region}
-s3 =
-    addressing_style = path
-    multipart_threshold = 8MB
-    multipart_chunksize = 8MB
-"""
-
-
 @pytest.fixture(scope="module")
 def aws(server, tmp_path_factory):
     """Run `aws ... --endpoint-url <server>` with the cli's default multipart settings (8 MB)."""
-    home = tmp_path_factory.mktemp("awscli-mp")
-    config = home / "config"
-    config.write_text(CLI_CONFIG.format(region=REGION))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=str(config),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-        AWS_MAX_ATTEMPTS="1",
-        AWS_PAGER="",
-    )
-    exe = shutil.which("aws")
-    base = [exe] if exe else [sys.executable, "-m", "awscli"]
-
-    def run(*args):
-        proc = subprocess.run(
-            [*base, *args, "--endpoint-url", server.endpoint], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert proc.returncode == 0, f"aws {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
-        return proc
-
-    return run
+    return awscli_runner(server, tmp_path_factory.mktemp("awscli-mp"), 'multipart_threshold = 8MB\nmultipart_chunksize = 8MB')
 
 
 def test_awscli_cp_multipart(aws, s3, bucket, tmp_path):

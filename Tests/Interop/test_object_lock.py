@@ -37,12 +37,13 @@ import os
 import re
 import time
 import warnings
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (
+    assert_no_new_files,
+    stored_files,
     PAST,
     make_client,
     md5_b64,
@@ -156,23 +157,6 @@ def set_lock_configuration(client, bucket: str, mode: str | None = None, **perio
 # ------------------------------------------------------------- files on disk (as in test_versioning.py)
 
 
-def stored_files(server) -> set[Path]:
-    """Every file in the data dir except the SQLite catalog and the credentials file."""
-    return {
-        p
-        for p in server.data_dir.rglob("*")
-        if p.is_file() and not p.name.startswith(("meta.sqlite", "root-credentials"))
-    }
-
-
-def assert_no_new_files(server, before: set[Path], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        extra = stored_files(server) - before
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not extra, f"files left in the data dir: {sorted(str(p.relative_to(server.data_dir)) for p in extra)}"
 
 
 # ------------------------------------------------------------- cleanup

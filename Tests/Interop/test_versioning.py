@@ -23,14 +23,9 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
-import subprocess
-import sys
-import time
 import uuid
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote_plus
 
@@ -38,10 +33,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (
+    assert_no_new_files,
+    stored_files,
     ACCESS_KEY,
-    REGION,
     SECRET_KEY,
     assert_error_response,
+    awscli_runner,
     md5_b64,
     object_exists,
     parse_xml,
@@ -206,23 +203,6 @@ def error_headers(excinfo) -> dict[str, str]:
 # ------------------------------------------------------------- files on disk (as in test_multipart.py)
 
 
-def stored_files(server) -> set[Path]:
-    """Every file in the data dir except the SQLite catalog and the credentials file."""
-    return {
-        p
-        for p in server.data_dir.rglob("*")
-        if p.is_file() and not p.name.startswith(("meta.sqlite", "root-credentials"))
-    }
-
-
-def assert_no_new_files(server, before: set[Path], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        extra = stored_files(server) - before
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not extra, f"files left in the data dir: {sorted(str(p.relative_to(server.data_dir)) for p in extra)}"
 
 
 # ==========================================================================
@@ -1193,40 +1173,10 @@ def test_get_object_attributes_with_version_id(s3, vbucket):
 # The aws cli
 # ==========================================================================
 
-CLI_CONFIG = """[default]
-region = {region}
-s3 =
-    addressing_style = path
-"""
-
-
 @pytest.fixture(scope="module")
 def aws(server, tmp_path_factory):
     """Run `aws ... --endpoint-url <server>` (as in test_awscli.py); returns the CompletedProcess."""
-    home = tmp_path_factory.mktemp("awscli-ver")
-    config = home / "config"
-    config.write_text(CLI_CONFIG.format(region=REGION))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=server.access_key,
-        AWS_SECRET_ACCESS_KEY=server.secret_key,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE=str(config),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-        AWS_MAX_ATTEMPTS="1",
-        AWS_PAGER="",
-    )
-    exe = shutil.which("aws")
-    base = [exe] if exe else [sys.executable, "-m", "awscli"]
-
-    def run(*args):
-        proc = subprocess.run(
-            [*base, *args, "--endpoint-url", server.endpoint], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert proc.returncode == 0, f"aws {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}"
-        return proc
-
-    return run
+    return awscli_runner(server, tmp_path_factory.mktemp("awscli-ver"), '')
 
 
 def test_awscli_versioning(aws, s3, ubucket, tmp_path):
