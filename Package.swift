@@ -64,9 +64,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "MaxIOIAM",
+            dependencies: [
+                "MaxIOCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "MaxIOSQLite",
             dependencies: [
                 "MaxIOCore",
+                "MaxIOIAM",
                 "MaxIOStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -79,6 +89,7 @@ let package = Package(
                 "MaxIOCore",
                 "MaxIOS3",
                 "MaxIOSigV4",
+                "MaxIOIAM",
                 "MaxIOStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -89,9 +100,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "MaxIOConsole",
+            dependencies: [
+                "MaxIOCore",
+                "MaxIOIAM",
+                "MaxIOStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "MaxIOServer",
             dependencies: [
                 "MaxIOCore",
+                "MaxIOConsole",
+                "MaxIOIAM",
                 "MaxIOS3API",
                 "MaxIOStorage",
                 "MaxIOSQLite",
@@ -118,6 +143,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MaxIOIAMTests",
+            dependencies: ["MaxIOIAM"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MaxIOSigV4Tests",
             dependencies: ["MaxIOSigV4", "MaxIOCore"],
             swiftSettings: swiftSettings
@@ -125,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "MaxIOStorageTests",
             dependencies: [
-                "MaxIOStorage", "MaxIOSQLite", "MaxIOCore",
+                "MaxIOStorage", "MaxIOSQLite", "MaxIOCore", "MaxIOIAM",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -14,7 +14,7 @@ package enum S3ErrorCode: String, Sendable {
     case NoSuchTagSet, NoSuchCORSConfiguration, NoSuchBucketPolicy, ServerSideEncryptionConfigurationNotFoundError
     case NoSuchLifecycleConfiguration, NoSuchWebsiteConfiguration, ObjectLockConfigurationNotFoundError
     case ReplicationConfigurationNotFoundError, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError
-    case InvalidTag, InvalidBucketState, NoSuchObjectLockConfiguration
+    case InvalidTag, InvalidBucketState, NoSuchObjectLockConfiguration, MalformedPolicy
 
     package var status: Int {
         switch self {
@@ -112,6 +112,7 @@ package enum S3ErrorCode: String, Sendable {
         case .NoSuchObjectLockConfiguration: return "The specified object does not have a ObjectLock configuration"
         case .NoSuchCORSConfiguration: return "The CORS configuration does not exist"
         case .NoSuchBucketPolicy: return "The bucket policy does not exist"
+        case .MalformedPolicy: return "Policies must be valid JSON and the first byte must be '{'"
         case .ServerSideEncryptionConfigurationNotFoundError:
             return "The server side encryption configuration was not found"
         case .NoSuchLifecycleConfiguration: return "The lifecycle configuration does not exist"

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MaxIOCore
+import MaxIOIAM
 import MaxIOS3
 import MaxIOSigV4
 import MaxIOStorage
@@ -14,6 +15,25 @@ extension S3API {
     /// matches it (as DeleteObjects requires).
     func readXMLBody(_ call: S3Call, limit: Int = 1 << 20, required: Bool, verifyIntegrity: Bool = false)
         async throws -> XMLNode?
+    {
+        let tooLarge = S3Error(
+            .MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
+        let buffer = try await readSmallBody(call, limit: limit, tooLarge: tooLarge, verifyIntegrity: verifyIntegrity)
+        if buffer.readableBytes == 0 {
+            if required { throw S3Error(.MissingRequestBodyError) }
+            return nil
+        }
+        do {
+            return try XMLParser.parse(Array(buffer.readableBytesView))
+        } catch {
+            throw S3Error(.MalformedXML)
+        }
+    }
+
+    /// Reads a small request body whole (at most `limit` bytes, else `tooLarge`), checking its payload hash,
+    /// Content-MD5 and checksum headers.
+    func readSmallBody(_ call: S3Call, limit: Int, tooLarge: S3Error, verifyIntegrity: Bool = false) async throws
+        -> ByteBuffer
     {
         switch call.auth.payload {
         case .streamingSigned, .streamingUnsignedTrailer:
@@ -29,16 +49,14 @@ extension S3API {
                 throw S3Error(.InvalidRequest, "Missing required header for this request: Content-MD5")
             }
         }
-        if let len = call.header(.contentLength).flatMap(Int.init), len > limit {
-            throw S3Error(.MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
-        }
+        if let len = call.header(.contentLength).flatMap(Int.init), len > limit { throw tooLarge }
         try await call.state.sendContinueIfExpected()
         let body = call.request.body
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
         } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw S3Error(.MalformedXML, "The XML you provided was larger than the maximum \(limit) bytes allowed.")
+            throw tooLarge
         } catch {
             throw S3Error(.IncompleteBody)
         }
@@ -58,15 +76,7 @@ extension S3API {
             buffer.withUnsafeReadableBytes { h.update($0) }
             guard h.base64() == value else { throw StorageError.checksumMismatch(algorithm) }
         }
-        if buffer.readableBytes == 0 {
-            if required { throw S3Error(.MissingRequestBodyError) }
-            return nil
-        }
-        do {
-            return try XMLParser.parse(Array(buffer.readableBytesView))
-        } catch {
-            throw S3Error(.MalformedXML)
-        }
+        return buffer
     }
 
     func requireBucket(_ call: S3Call) throws -> String {
@@ -90,14 +100,13 @@ extension S3API {
             after = decoded
         }
         let prefix = call.query["prefix"]
-        let buckets = try await metadata.listBuckets(
-            owner: call.credential.ownerID, prefix: prefix, after: after, limit: limit + 1)
+        let buckets = try await visibleBuckets(call, prefix: prefix, after: after, limit: limit + 1)
         let page = buckets.prefix(limit)
         var w = XMLWriter(capacity: 256 + 128 * page.count)
         w.open("ListAllMyBucketsResult")
         w.open("Owner", namespace: nil)
-        w.element("ID", call.credential.ownerID)
-        w.element("DisplayName", call.credential.displayName)
+        w.element("ID", call.ownerID)
+        w.element("DisplayName", call.displayName)
         w.close("Owner")
         w.open("Buckets", namespace: nil)
         for b in page {
@@ -114,6 +123,28 @@ extension S3API {
         if let prefix { w.element("Prefix", prefix) }
         w.close("ListAllMyBucketsResult")
         return xmlResponse(w.finish())
+    }
+
+    /// The buckets a caller may at least read (all of them for global administrators), in name order.
+    func visibleBuckets(_ call: S3Call, prefix: String?, after: String?, limit: Int) async throws -> [BucketRecord] {
+        guard let principal = call.principal, !principal.isGlobalAdmin else {
+            return try await metadata.listBuckets(owner: nil, prefix: prefix, after: after, limit: limit)
+        }
+        var out: [BucketRecord] = []
+        var cursor = after
+        while out.count < limit {
+            let batch = try await metadata.listBuckets(owner: nil, prefix: prefix, after: cursor, limit: 1000)
+            for b in batch {
+                let access = try await bucketAccess(b)
+                if Authorizer.identityAllows(principal, level: .read, action: "s3:ListBucket", bucket: access) {
+                    out.append(b)
+                    if out.count == limit { break }
+                }
+            }
+            guard batch.count == 1000, let last = batch.last else { break }
+            cursor = last.name
+        }
+        return out
     }
 
     func createBucket(_ call: S3Call) async throws -> Response {
@@ -146,11 +177,12 @@ extension S3API {
         }
         // Object Lock at creation turns versioning on, for good.
         let locked = call.header(.amzBucketObjectLockEnabled)?.lowercased() == "true"
-        try await metadata.createBucket(
-            BucketRecord(
-                name: name, owner: call.credential.ownerID, region: region, createdAt: Date(),
-                versioning: locked ? .enabled : .unversioned, objectLock: locked ? ObjectLockConfig(enabled: true) : nil
-            ))
+        var record = BucketRecord(
+            name: name, owner: call.ownerID, region: region, createdAt: Date(),
+            versioning: locked ? .enabled : .unversioned, objectLock: locked ? ObjectLockConfig(enabled: true) : nil)
+        record.tenant = call.principal?.tenantID ?? ""
+        try await metadata.createBucket(record)
+        accessCache.drop(name)
         var headers = HTTPFields()
         headers[.location] = "/" + name
         headers[.contentLength] = "0"
@@ -179,6 +211,8 @@ extension S3API {
         do {
             try await objects.deleteBucket(name)
             lifecycleCache.forget(name)
+            // A bucket created again under this name is another bucket: other owner, no grants, no policy.
+            accessCache.drop(name)
         } catch StorageError.noSuchBucket {
             throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", name)])
         } catch StorageError.bucketNotEmpty {

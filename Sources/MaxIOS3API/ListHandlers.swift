@@ -73,6 +73,7 @@ extension S3API {
             }
         }
         let owner = !v2 || q["fetch-owner"] == "true"
+        let (ownerID, ownerName) = owner ? try await bucketOwner(call) : ("", "")
         for o in page.objects {
             w.open("Contents", namespace: nil)
             w.element("Key", enc(o.key))
@@ -81,8 +82,8 @@ extension S3API {
             w.element("Size", o.size)
             if owner {
                 w.open("Owner", namespace: nil)
-                w.element("ID", call.credential.ownerID)
-                w.element("DisplayName", call.credential.displayName)
+                w.element("ID", ownerID)
+                w.element("DisplayName", ownerName)
                 w.close("Owner")
             }
             w.element("StorageClass", o.storageClass)

@@ -110,8 +110,8 @@ extension S3API {
 
     func owner(_ w: inout XMLWriter, _ name: String, _ call: S3Call) {
         w.open(name, namespace: nil)
-        w.element("ID", call.credential.ownerID)
-        w.element("DisplayName", call.credential.displayName)
+        w.element("ID", call.ownerID)
+        w.element("DisplayName", call.displayName)
         w.close(name)
     }
 
@@ -152,7 +152,7 @@ extension S3API {
             type = parsed
         }
         let upload = try await objects.createUpload(
-            bucket: bucket, key: key, owner: call.credential.ownerID, meta: meta, checksum: algorithm,
+            bucket: bucket, key: key, owner: call.ownerID, meta: meta, checksum: algorithm,
             checksumType: type)
         var w = XMLWriter()
         w.open("InitiateMultipartUploadResult")
@@ -183,10 +183,18 @@ extension S3API {
         let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
         // NoSuchUpload before the client sends the body.
         let upload = try await objects.upload(id: id, bucket: bucket, key: key)
-        try await call.state.sendContinueIfExpected()
-        let req = PartUpload(
+        // A quota the part would exceed, before the body too.
+        let reservation = try await objects.reserve(bucket: bucket, bytes: declared, objects: 0)
+        do {
+            try await call.state.sendContinueIfExpected()
+        } catch {
+            await objects.release(reservation)
+            throw error
+        }
+        var req = PartUpload(
             bucket: bucket, key: key, uploadID: id, partNumber: number, declaredSize: declared, contentMD5: md5,
             expectedSHA256: expectedSHA, checksum: algorithm, expectedChecksum: expected)
+        req.reservation = reservation
         let stored = try await objects.uploadPart(req, upload: upload, body: requestBody(call, trailers: trailers))
         var headers = HTTPFields()
         headers[.eTag] = "\"\(stored.part.etag)\""
@@ -223,7 +231,8 @@ extension S3API {
     }
 
     /// Opens a copy source, naming the missing bucket or key in the error.
-    func openCopySource(bucket: String, key: String, versionID: String?) async throws -> OpenObject {
+    func openCopySource(_ call: S3Call, bucket: String, key: String, versionID: String?) async throws -> OpenObject {
+        try await authorizeCopySource(call, bucket: bucket, key: key, versionID: versionID)
         do {
             return try await objects.open(bucket: bucket, key: key, versionID: versionID)
         } catch StorageError.noSuchBucket {
@@ -249,7 +258,7 @@ extension S3API {
         let number = try partNumber(call)
         let (srcBucket, srcKey, srcVersion) = try copySource(call)
         let upload = try await objects.upload(id: id, bucket: bucket, key: key)
-        let source = try await openCopySource(bucket: srcBucket, key: srcKey, versionID: srcVersion)
+        let source = try await openCopySource(call, bucket: srcBucket, key: srcKey, versionID: srcVersion)
         do {
             try evaluateCopyConditionals(call, record: source.record)
             let size = source.reader.size
@@ -268,7 +277,8 @@ extension S3API {
                     .InvalidRequest,
                     "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
             }
-            let req = PartUpload(bucket: bucket, key: key, uploadID: id, partNumber: number, declaredSize: count)
+            var req = PartUpload(bucket: bucket, key: key, uploadID: id, partNumber: number, declaredSize: count)
+            req.reservation = try await objects.reserve(bucket: bucket, bytes: count, objects: 0)
             let stored = try await objects.uploadPart(
                 req, upload: upload, body: BlobByteSequence(reader: source.reader, range: range))
             await source.reader.close()

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MaxIOCore
+import MaxIOIAM
 import MaxIOS3
 import MaxIOSigV4
 import MaxIOStorage
@@ -108,22 +109,33 @@ extension S3API {
         // the bucket's default retention in the write transaction.
         let integrity = md5 != nil || algorithm != nil
         let locked = meta.lockMode != nil || meta.legalHold
+        var reservation: String?
         if locked || call.state.expectsContinue || declared > ObjectService.wholeWriteLimit {
             // Answer a missing bucket (or one without Object Lock) before the client sends, or we store, the body.
             let b = try await existingBucket(call)
             if locked && b.objectLock?.enabled != true { throw Self.missingLockConfiguration }
+            // And a quota the body would exceed.
+            if !b.tenant.isEmpty || b.maxBytes > 0 || b.maxObjects > 0 {
+                reservation = try await objects.reserve(bucket: bucket, replacing: key, bytes: declared, objects: 1)
+            }
         }
-        if locked && !integrity {
-            throw S3Error(
-                .InvalidRequest,
-                "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
-            )
+        do {
+            if locked && !integrity {
+                throw S3Error(
+                    .InvalidRequest,
+                    "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+                )
+            }
+            try await call.state.sendContinueIfExpected()
+        } catch {
+            await objects.release(reservation)
+            throw error
         }
-        try await call.state.sendContinueIfExpected()
         var req = PutRequest(
             bucket: bucket, key: key, meta: meta, declaredSize: declared, contentMD5: md5,
             expectedSHA256: expectedSHA, condition: condition, checksum: algorithm, expectedChecksum: expected)
         req.bodyVerified = integrity
+        req.reservation = reservation
         let record = try await objects.put(req, body: requestBody(call, trailers: trailers))
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
@@ -426,6 +438,10 @@ extension S3API {
                 errors.append((key, version, "AccessDenied", Self.sosapiReadOnly.message))
             } else if let v = version, (try? Self.checkVersionSyntax(v)) == nil {
                 errors.append((key, version, "NoSuchVersion", "The specified version does not exist."))
+            } else if !allowsInBucket(
+                call, action: version == nil ? "s3:DeleteObject" : "s3:DeleteObjectVersion", key: key)
+            {
+                errors.append((key, version, "AccessDenied", "Access Denied"))
             } else {
                 valid.append(DeleteTarget(key: key, versionID: version))
             }
@@ -491,7 +507,7 @@ extension S3API {
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
             )
         }
-        let open = try await openCopySource(bucket: srcBucket, key: srcKey, versionID: srcVersion)
+        let open = try await openCopySource(call, bucket: srcBucket, key: srcKey, versionID: srcVersion)
         do {
             try evaluateCopyConditionals(call, record: open.record)
             if open.record.size > S3Limits.maxSinglePut {

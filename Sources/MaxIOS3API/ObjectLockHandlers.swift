@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MaxIOCore
+import MaxIOIAM
 import MaxIOS3
 import MaxIOStorage
 
@@ -54,8 +55,10 @@ extension S3API {
         meta.legalHold = lock.legalHold
     }
 
+    /// `x-amz-bypass-governance-retention: true`, from a caller allowed s3:BypassGovernanceRetention.
     func bypassesGovernance(_ call: S3Call) -> Bool {
         call.header(.amzBypassGovernance)?.lowercased() == "true"
+            && allowsInBucket(call, action: "s3:BypassGovernanceRetention", key: call.key)
     }
 
     /// GET/HEAD headers of a locked version.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MaxIOCore
+import MaxIOIAM
 import MaxIOS3
 import MaxIOSigV4
 import MaxIOStorage
@@ -32,12 +33,19 @@ struct S3Call {
     let bucket: String?
     let key: String?
     let query: [String: String]
-    let credential: Credential
+    /// nil for anonymous requests.
+    let identity: Identity?
     let auth: VerifiedAuth
+    /// The bucket as authorization saw it (nil for global administrators and service-level operations).
+    var access: BucketAccess? = nil
     /// The resource named in error documents (`/bucket/key`).
     let resource: String
 
     func header(_ name: HTTPField.Name) -> String? { request.headers[name] }
+    var principal: Principal? { identity?.principal }
+    /// The canonical id of the requester, for Owner blocks.
+    var ownerID: String { identity?.principal.userID ?? anonymousOwnerID }
+    var displayName: String { identity?.principal.displayName ?? "anonymous" }
     /// A query parameter; an empty value counts as absent (as S3 treats `prefix=`, `key-marker=` and the like).
     func param(_ name: String) -> String? { query[name].flatMap { $0.isEmpty ? nil : $0 } }
     func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
@@ -49,20 +57,22 @@ package struct S3API: HTTPResponder {
     package typealias Context = S3RequestContext
 
     let config: S3APIConfig
-    let credentials: any CredentialProvider
+    let iam: IAMService
     let objects: ObjectService
     let logger: Logger
     /// Lifecycle rules by bucket, for `x-amz-expiration`.
     let lifecycleCache = LifecycleCache()
+    /// Bucket owners, policies and grants for authorization.
+    let accessCache = BucketAccessCache()
     package let metrics: S3Metrics
 
     package init(
-        config: S3APIConfig, credentials: any CredentialProvider, objects: ObjectService, logger: Logger,
+        config: S3APIConfig, iam: IAMService, objects: ObjectService, logger: Logger,
         metrics: S3Metrics = S3Metrics()
     ) {
         self.metrics = metrics
         self.config = config
-        self.credentials = credentials
+        self.iam = iam
         self.objects = objects
         self.logger = logger
     }
@@ -102,13 +112,14 @@ package struct S3API: HTTPResponder {
                 throw S3Error(.MethodNotAllowed, extra: [("Method", request.method.rawValue), ("ResourceType", kind)])
             }
 
-            let (credential, auth) = try await authenticate(
+            let (identity, auth) = try await authenticate(
                 queryItems: queryItems,
                 request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
-            let call = S3Call(
+            var call = S3Call(
                 request: request, context: context, state: state, operation: operation, requestID: requestID,
-                bucket: target.bucket, key: target.key, query: query, credential: credential, auth: auth,
+                bucket: target.bucket, key: target.key, query: query, identity: identity, auth: auth,
                 resource: resource)
+            call.access = try await authorize(call)
             response = try await dispatch(call)
         } catch {
             response = errorResponse(
@@ -141,7 +152,7 @@ package struct S3API: HTTPResponder {
     func authenticate(
         queryItems: [(name: String, value: String)], _ request: Request, rawQuery: String, bucketFromHost: String?
     ) async throws -> (
-        Credential, VerifiedAuth
+        Identity?, VerifiedAuth
     ) {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(request.headers.count + 1)
@@ -150,24 +161,31 @@ package struct S3API: HTTPResponder {
         let signable = SignableRequest(
             method: request.method.rawValue, rawPath: request.uri.path, rawQuery: rawQuery, headers: headers,
             queryItems: queryItems)
-        if SigV4.isAnonymous(signable) {
-            throw S3Error(.AccessDenied, "Anonymous access is not allowed; sign the request.")
-        }
+        // Anonymous requests go on as nobody: only a bucket policy can let them through.
+        if SigV4.isAnonymous(signable) { return (nil, .anonymous) }
         if SigV2.isV2(signable) {
             let parsed = try SigV2.parse(signable, now: Date())
-            guard let credential = try await credentials.credential(for: parsed.accessKey) else {
+            guard let identity = try await iam.identity(accessKey: parsed.accessKey) else {
                 throw SignatureError(.invalidAccessKeyId, accessKey: parsed.accessKey)
             }
             let verified = try SigV2.verify(
-                parsed, secret: credential.secret, request: signable, bucketFromHost: bucketFromHost)
-            return (credential, verified)
+                parsed, secret: identity.secret, request: signable, bucketFromHost: bucketFromHost)
+            return (try usable(identity), verified)
         }
         let parsed = try SigV4.parse(signable, now: Date())
-        guard let credential = try await credentials.credential(for: parsed.credential.accessKey) else {
+        guard let identity = try await iam.identity(accessKey: parsed.credential.accessKey) else {
             throw SignatureError(.invalidAccessKeyId, accessKey: parsed.credential.accessKey)
         }
-        let verified = try SigV4.verify(parsed, secret: credential.secret, request: signable, region: config.region)
-        return (credential, verified)
+        let verified = try SigV4.verify(parsed, secret: identity.secret, request: signable, region: config.region)
+        return (try usable(identity), verified)
+    }
+
+    /// A correctly signed request of a key that may not be used: an inactive key reads as unknown (as AWS
+    /// answers), a disabled user or suspended tenant as AccessDenied.
+    func usable(_ identity: Identity) throws -> Identity {
+        guard let reason = identity.disabledReason else { return identity }
+        if reason == "key" { throw SignatureError(.invalidAccessKeyId, accessKey: identity.accessKey) }
+        throw S3Error(.AccessDenied, reason)
     }
 
     // MARK: dispatch
@@ -245,6 +263,10 @@ package struct S3API: HTTPResponder {
         case .GetBucketLifecycleConfiguration: return try await getBucketLifecycleConfiguration(call)
         case .PutBucketLifecycleConfiguration: return try await putBucketLifecycleConfiguration(call)
         case .DeleteBucketLifecycle: return try await deleteBucketLifecycle(call)
+        case .PutBucketPolicy: return try await putBucketPolicy(call)
+        case .GetBucketPolicy: return try await getBucketPolicy(call)
+        case .DeleteBucketPolicy: return try await deleteBucketPolicy(call)
+        case .GetBucketPolicyStatus: return try await getBucketPolicyStatus(call)
         default:
             throw S3Error(.NotImplemented, "\(call.operation.rawValue) is not implemented by this server yet.")
         }
@@ -309,6 +331,8 @@ package struct S3API: HTTPResponder {
             case .objectLocked(let message): return S3Error(.AccessDenied, message)
             case .invalidBucketState(let message): return S3Error(.InvalidBucketState, message)
             case .noObjectLockConfiguration: return S3Error(.NoSuchObjectLockConfiguration)
+            case .quotaExceeded(let message): return S3Error(.QuotaExceeded, message)
+            case .tooManyBuckets: return S3Error(.TooManyBuckets)
             case .checksumTypeMismatch(let upload, let requested):
                 return S3Error(
                     .BadDigest,

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MaxIOCore
+import MaxIOIAM
 import MaxIOS3
 import MaxIOStorage
 import NIOCore
@@ -62,15 +63,28 @@ extension S3API {
 
     /// GET/HEAD of a SOSAPI virtual object: generated now, with ranges and conditionals like any object.
     func sosapiObject(_ call: S3Call, _ doc: SOSAPI.Document, head: Bool) async throws -> Response {
-        _ = try await existingBucket(call)
+        let bucket = try await existingBucket(call)
         let xml: String
         switch doc {
         case .system:
             xml = SOSAPI.systemXML()
         case .capacity:
-            // No quotas yet (tenants come with IAM): the disk the data directory is on.
-            let (total, available) = try await objects.blobs.capacity()
-            xml = SOSAPI.capacityXML(total: total, available: available, used: max(0, total - available))
+            // The disk the data directory is on, narrowed by the bucket's quota, then its tenant's.
+            let (disk, free) = try await objects.blobs.capacity()
+            var total = disk
+            var available = free
+            var used = max(0, disk - free)
+            var limits: [(max: Int64, used: Int64)] = []
+            if bucket.maxBytes > 0 { limits.append((bucket.maxBytes, bucket.usedBytes)) }
+            if !bucket.tenant.isEmpty, let t = try await iam.store.tenant(id: bucket.tenant), t.maxStorageBytes > 0 {
+                limits.append((t.maxStorageBytes, try await iam.store.tenantUsage(id: t.id).bytes))
+            }
+            if let tightest = limits.min(by: { $0.max - $0.used < $1.max - $1.used }) {
+                total = tightest.max
+                used = tightest.used
+                available = min(free, max(0, tightest.max - tightest.used))
+            }
+            xml = SOSAPI.capacityXML(total: total, available: available, used: used)
         }
         let bytes = ByteBuffer(string: xml)
         let record = ObjectRecord(

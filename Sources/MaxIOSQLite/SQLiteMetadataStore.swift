@@ -17,6 +17,8 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durable ? "FULL" : "NORMAL")")
+            // The usage triggers must also see the rows that INSERT OR REPLACE removes.
+            try db.execute(sql: "PRAGMA recursive_triggers = ON")
         }
         pool = try DatabasePool(path: path, configuration: config)
         pointReader = PointReader(path: path)
@@ -128,6 +130,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                     INSERT INTO catalog_info(name, value) VALUES ('created_at', ?);
                     """, arguments: [String(Date().timeIntervalSince1970)])
         }
+        m.registerMigration("v8-iam", migrate: Self.migrateIAM)
         return m
     }
 
@@ -143,22 +146,41 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                 try? JSONDecoder().decode(ObjectLockConfig.self, from: $0)
             })
         b.lifecycle = (row["lifecycle"] as Data?).flatMap { try? JSONDecoder().decode([LifecycleRule].self, from: $0) }
+        b.tenant = row["tenant"]
+        b.usedBytes = row["used_bytes"]
+        b.objectCount = row["object_count"]
+        b.maxBytes = row["max_bytes"]
+        b.maxObjects = row["max_objects"]
+        b.policy = row["policy"]
         return b
     }
 
     package func createBucket(_ bucket: BucketRecord) async throws {
         try await pool.write { db in
-            if let owner = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT owner FROM buckets WHERE name = ?"), arguments: [bucket.name])
+            if let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT owner, tenant FROM buckets WHERE name = ?"), arguments: [bucket.name])
             {
-                throw owner == bucket.owner ? StorageError.bucketAlreadyOwnedByYou : StorageError.bucketAlreadyExists
+                // The same owner, or the same tenant (a tenant is an account, as in AWS).
+                let owner: String = row["owner"]
+                let tenant: String = row["tenant"]
+                let mine = owner == bucket.owner || (!tenant.isEmpty && tenant == bucket.tenant)
+                throw mine ? StorageError.bucketAlreadyOwnedByYou : StorageError.bucketAlreadyExists
+            }
+            if !bucket.tenant.isEmpty,
+                let max = try Int64.fetchOne(
+                    db, sql: "SELECT max_buckets FROM tenants WHERE id = ?", arguments: [bucket.tenant]), max > 0,
+                try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM buckets WHERE tenant = ?", arguments: [bucket.tenant])
+                    ?? 0 >= max
+            {
+                throw StorageError.tooManyBuckets
             }
             try db.execute(
                 sql:
-                    "INSERT INTO buckets(name, owner, region, created_at, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO buckets(name, owner, region, created_at, versioning, object_lock, tenant) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
                     bucket.name, bucket.owner, bucket.region, bucket.createdAt.timeIntervalSince1970,
                     bucket.versioning.rawValue, try bucket.objectLock.map { try JSONEncoder().encode($0) },
+                    bucket.tenant,
                 ])
         }
     }
@@ -225,6 +247,8 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                 arguments: [name])
             try db.execute(sql: "DELETE FROM uploads WHERE bucket = ?", arguments: [name])
             try db.cachedStatement(sql: "DELETE FROM buckets WHERE name = ?").execute(arguments: [name])
+            try db.execute(sql: "DELETE FROM bucket_grants WHERE bucket = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM quota_reservations WHERE bucket = ?", arguments: [name])
             return blobs
         }
     }

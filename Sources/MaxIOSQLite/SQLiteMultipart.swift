@@ -66,11 +66,12 @@ extension SQLiteMetadataStore {
         }
     }
 
-    package func putPart(_ part: PartRecord, uploadID: String, bucket: String, key: String) async throws
-        -> PartRecord?
+    package func putPart(_ part: PartRecord, uploadID: String, bucket: String, key: String, reservation: String?)
+        async throws -> PartRecord?
     {
         try await pool.write { db in
             _ = try self.requireUpload(db, id: uploadID, bucket: bucket, key: key)
+            let quota = try Self.quotaState(db, bucket: bucket)
             let old = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM upload_parts WHERE upload_id = ? AND number = ?"),
                 arguments: [uploadID, part.partNumber]
@@ -84,6 +85,7 @@ extension SQLiteMetadataStore {
                 uploadID, part.partNumber, part.size, part.etag, part.lastModified.timeIntervalSince1970, part.blobID,
                 part.checksum,
             ])
+            try Self.settleQuota(db, before: quota, reservation: reservation, now: Date())
             return old
         }
     }
@@ -122,6 +124,8 @@ extension SQLiteMetadataStore {
                 arguments: [uploadID]
             ).map(Self.partRecord)
             let (record, manifest) = try build(upload, parts)
+            // The parts' bytes become the object's: only an object quota can be crossed here.
+            let quota = try Self.quotaState(db, bucket: bucket)
             let outcome = try self.put(db, record, meta: Data(record.meta.encoded()), condition: condition)
             let insert = try db.cachedStatement(
                 sql: """
@@ -135,6 +139,7 @@ extension SQLiteMetadataStore {
             let unused = parts.map(\.blobID).filter { !used.contains($0) }
             try db.cachedStatement(sql: "DELETE FROM upload_parts WHERE upload_id = ?").execute(arguments: [uploadID])
             try db.cachedStatement(sql: "DELETE FROM uploads WHERE upload_id = ?").execute(arguments: [uploadID])
+            try Self.settleQuota(db, before: quota, reservation: nil, now: Date())
             return CompletionResult(
                 record: outcome.record, retired: outcome.retired, unusedBlobs: unused, alreadyCompleted: false)
         }

@@ -104,22 +104,35 @@ extension SQLiteMetadataStore {
 
     // MARK: writes
 
-    package func putObject(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool) async throws
-        -> WriteOutcome
-    {
+    package func putObject(
+        _ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool, reservation: String?
+    ) async throws -> WriteOutcome {
         let meta = Data(object.meta.encoded())
         return try await pool.write { db in
-            try self.put(db, object, meta: meta, condition: condition, bodyVerified: bodyVerified)
+            try self.putWithQuota(
+                db, object, meta: meta, condition: condition, bodyVerified: bodyVerified, reservation: reservation)
         }
     }
 
-    package func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool) throws
-        -> WriteOutcome
-    {
+    package func putObjectSync(
+        _ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool, reservation: String?
+    ) throws -> WriteOutcome {
         let meta = Data(object.meta.encoded())
         return try pool.write { db in
-            try self.put(db, object, meta: meta, condition: condition, bodyVerified: bodyVerified)
+            try self.putWithQuota(
+                db, object, meta: meta, condition: condition, bodyVerified: bodyVerified, reservation: reservation)
         }
+    }
+
+    /// `put`, checked against the quotas of the bucket and its tenant in the same transaction.
+    func putWithQuota(
+        _ db: Database, _ object: ObjectRecord, meta: Data, condition: WriteCondition?, bodyVerified: Bool,
+        reservation: String?
+    ) throws -> WriteOutcome {
+        let quota = try Self.quotaState(db, bucket: object.bucket)
+        let outcome = try put(db, object, meta: meta, condition: condition, bodyVerified: bodyVerified)
+        try Self.settleQuota(db, before: quota, reservation: reservation, now: Date())
+        return outcome
     }
 
     /// A strictly increasing order for the versions of a key: now, or one past the latest.

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaxIOConsole
 import MaxIOCore
+import MaxIOIAM
 import MaxIOS3API
 import MaxIOSQLite
 import MaxIOSigV4
@@ -58,10 +60,27 @@ package struct Server {
             Self.say("  access key: \(root.credential.accessKey)")
             Self.say("  secret key: \(root.credential.secret)")
         }
+        let master = try MasterKeyLoader.load(config: config)
+        if master.generated {
+            logger.warning(
+                "generated a master key in the data directory: it seals access-key secrets; keep a copy elsewhere, or set MAXIOFS_MASTER_KEY_FILE to a key kept apart from the data",
+                metadata: ["path": "\(master.source)"])
+        }
+        let iam = IAMService(
+            store: metadata, masterKey: master.key, rootAccessKey: root.credential.accessKey,
+            rootSecret: root.credential.secret, rootUserID: RootCredentials.ownerID)
+        do {
+            if let generated = try await iam.bootstrap(adminPassword: config.adminPassword) {
+                Self.say("Generated the console password of the user admin (shown once; change it at first login):")
+                Self.say("  password: \(generated)")
+            }
+        } catch let e as IAMError {
+            throw ConfigError("\(e)")
+        }
         let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
         let s3 = S3API(
             config: S3APIConfig(region: config.region, domains: config.domains, lifecycleDay: config.lifecycleDay),
-            credentials: StaticCredentialProvider([root.credential]), objects: objects, logger: logger)
+            iam: iam, objects: objects, logger: logger)
 
         let s3App = Application(
             responder: s3,
@@ -75,6 +94,7 @@ package struct Server {
             logger: logger)
 
         let console = Router()
+        ConsoleAPI(iam: iam, metadata: metadata, logger: logger).register(on: console)
         console.get("/health") { _, _ in "ok\n" }
         console.get("/health/live") { _, _ in "ok\n" }
         let dataDir = config.dataDir

@@ -48,6 +48,11 @@ package struct ServerConfig: Sendable {
     package var lifecycleDay: TimeInterval = 86400
     /// When set, `/metrics` on the console port needs `Authorization: Bearer <token>`.
     package var metricsToken: String?
+    /// The `admin` user's password at first start (else one is generated and printed once).
+    package var adminPassword: String?
+    /// The master key (base64 of 32 bytes), or a file holding it; else DATA/master.key is generated.
+    package var masterKey: String?
+    package var masterKeyFile: String?
 
     package init() {}
 
@@ -81,6 +86,9 @@ package struct ServerConfig: Sendable {
         if let v = env["MAXIOFS_ROOT_SECRET_KEY"], !v.isEmpty { rootSecretKey = v }
         if let v = env["MAXIOFS_LOG_LEVEL"], !v.isEmpty { logLevel = v }
         if let v = env["MAXIOFS_METRICS_TOKEN"], !v.isEmpty { metricsToken = v }
+        if let v = env["MAXIOFS_ADMIN_PASSWORD"], !v.isEmpty { adminPassword = v }
+        if let v = env["MAXIOFS_MASTER_KEY"], !v.isEmpty { masterKey = v }
+        if let v = env["MAXIOFS_MASTER_KEY_FILE"], !v.isEmpty { masterKeyFile = v }
         if let v = env["MAXIOFS_LIFECYCLE_INTERVAL"], !v.isEmpty {
             guard let s = Double(v), s >= 0, s <= 1e9 else {
                 throw ConfigError("MAXIOFS_LIFECYCLE_INTERVAL: expected seconds (0 turns it off), got '\(v)'")

@@ -66,6 +66,9 @@ package struct VerifiedAuth: Sendable {
     package var payload: PayloadMode
     /// For streaming signed payloads: the seed for chunk signatures.
     package var chunkSigner: ChunkSigner?
+
+    /// An unsigned (anonymous) request: its payload is taken as it comes.
+    package static let anonymous = VerifiedAuth(accessKey: "", payload: .unsigned, chunkSigner: nil)
 }
 
 package enum SigV4 {

@@ -4,8 +4,22 @@ import Foundation
 /// Implementations: SQLite (embedded default); PostgreSQL (cluster) later. Methods throw `StorageError`
 /// for expected outcomes; anything else is an internal error.
 package protocol MetadataStore: Sendable {
-    /// Throws `bucketAlreadyOwnedByYou` / `bucketAlreadyExists` if the name is taken.
+    /// Throws `bucketAlreadyOwnedByYou` / `bucketAlreadyExists` if the name is taken, `tooManyBuckets` when the
+    /// bucket's tenant has reached its bucket quota.
     func createBucket(_ bucket: BucketRecord) async throws
+    /// Sets a bucket's quotas (0 = unlimited). Throws `noSuchBucket`.
+    func setBucketQuota(bucket: String, maxBytes: Int64, maxObjects: Int64) async throws
+    /// Sets (or with nil removes) a bucket's policy. Throws `noSuchBucket`.
+    func setBucketPolicy(bucket: String, policy: String?) async throws
+    /// Reserves `bytes` (and `objects` objects) against the quotas of the bucket and its tenant before a body is
+    /// accepted; nil when no quota applies. Throws `quotaExceeded` when usage plus live reservations would exceed
+    /// a quota, `noSuchBucket`. The reservation lapses after `ttl` seconds.
+    /// With `replacing`, the version a write to that key would remove for good (unversioned bucket, or the null
+    /// version when versioning is suspended) is credited.
+    func reserve(bucket: String, replacing key: String?, bytes: Int64, objects: Int64, ttl: TimeInterval)
+        async throws -> String?
+    /// Gives back a reservation that no write consumed.
+    func releaseReservation(_ id: String) async throws
     func bucket(_ name: String) async throws -> BucketRecord?
     /// Buckets in name order, optionally of one owner, with a prefix, after a name.
     func listBuckets(owner: String?, prefix: String?, after: String?, limit: Int) async throws -> [BucketRecord]
@@ -52,7 +66,11 @@ package protocol MetadataStore: Sendable {
     /// version when versioning is suspended), whose blobs the caller retires.
     /// `bodyVerified`: the request carried Content-MD5 or a checksum; a version that ends up under Object Lock
     /// (its own settings or the bucket's default retention) is refused without one, as AWS does.
-    func putObject(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool) async throws -> WriteOutcome
+    /// With quotas on the bucket or its tenant, the write is refused (`quotaExceeded`) when it would take usage
+    /// (plus other live reservations) over one; `reservation`, taken with `reserve` before the body, is released in
+    /// the same transaction.
+    func putObject(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool, reservation: String?)
+        async throws -> WriteOutcome
     /// Without `versionID`: removes the object (unversioned bucket) or adds a delete marker (versioned).
     /// With `versionID`: removes that version for good (the next one becomes the latest). Throws
     /// `noSuchBucket`; with `ifMatch`, `noSuchKey` when there is no object and `preconditionFailed` when its
@@ -85,7 +103,9 @@ package protocol MetadataStore: Sendable {
     func upload(id: String, bucket: String, key: String) async throws -> UploadRecord?
     /// Records an uploaded part, replacing one with the same number; returns the replaced part, whose blob
     /// the caller retires. Throws `noSuchUpload` when the upload is not (or no longer) in progress.
-    func putPart(_ part: PartRecord, uploadID: String, bucket: String, key: String) async throws -> PartRecord?
+    /// Quotas are checked as for `putObject`.
+    func putPart(_ part: PartRecord, uploadID: String, bucket: String, key: String, reservation: String?) async throws
+        -> PartRecord?
     /// Parts with numbers greater than `after`, ascending, at most `limit`. Throws `noSuchUpload`.
     func listParts(uploadID: String, bucket: String, key: String, after: Int, limit: Int) async throws -> (
         UploadRecord, [PartRecord]
@@ -111,7 +131,8 @@ package protocol MetadataStore: Sendable {
 /// (see docs/adr/0003). Same semantics as the async methods of `MetadataStore`.
 package protocol SynchronousMetadataStore: MetadataStore {
     func objectSync(bucket: String, key: String) throws -> ObjectRecord?
-    func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool) throws -> WriteOutcome
+    func putObjectSync(_ object: ObjectRecord, condition: WriteCondition?, bodyVerified: Bool, reservation: String?)
+        throws -> WriteOutcome
     func deleteObjectSync(bucket: String, key: String, ifMatch: String?) throws -> DeleteOutcome
     func objectPartsSync(manifest: String) throws -> [ObjectPart]
 }

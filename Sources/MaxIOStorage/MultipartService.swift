@@ -23,6 +23,8 @@ package struct PartUpload: Sendable {
     /// The checksum algorithm the request names (a header or trailer), if any.
     package var checksum: ChecksumAlgorithm?
     package var expectedChecksum: (@Sendable () -> String?)?
+    /// A quota reservation for the part's bytes (see `ObjectService.reserve`).
+    package var reservation: String? = nil
 
     package init(
         bucket: String, key: String, uploadID: String, partNumber: Int, declaredSize: Int64,
@@ -93,6 +95,7 @@ extension ObjectService {
         _ req: PartUpload, upload: UploadRecord, body: Body, now: Date = Date()
     ) async throws -> UploadedPart where Body.Element == ByteBuffer {
         if let requested = req.checksum, let expected = upload.checksumAlgorithm, requested != expected {
+            await release(req.reservation)
             throw StorageError.invalidRequest(
                 "Checksum Type mismatch occurred, expected checksum Type: \(expected.rawValue.lowercased()), actual checksum Type: \(requested.rawValue.lowercased())"
             )
@@ -102,16 +105,24 @@ extension ObjectService {
             bucket: req.bucket, key: req.key, meta: ObjectMeta(), declaredSize: req.declaredSize,
             contentMD5: req.contentMD5, expectedSHA256: req.expectedSHA256, checksum: algorithm,
             expectedChecksum: req.checksum == nil ? nil : req.expectedChecksum)
-        let blob = try await writeBlob(put, body: body)
+        let blob: (id: String, digests: BlobDigests, meta: ObjectMeta)
+        do {
+            blob = try await writeBlob(put, body: body)
+        } catch {
+            await release(req.reservation)
+            throw error
+        }
         let computed = blob.meta.checksums?.first.flatMap { (k, v) in ChecksumAlgorithm(rawValue: k).map { ($0, v) } }
         let part = PartRecord(
             partNumber: req.partNumber, size: blob.digests.size, etag: Hex.encode(blob.digests.md5), lastModified: now,
             blobID: blob.id, checksum: upload.checksumAlgorithm == nil ? nil : computed?.1)
         let replaced: PartRecord?
         do {
-            replaced = try await metadata.putPart(part, uploadID: req.uploadID, bucket: req.bucket, key: req.key)
+            replaced = try await metadata.putPart(
+                part, uploadID: req.uploadID, bucket: req.bucket, key: req.key, reservation: req.reservation)
         } catch {
             await blobs.delete(blob.id)
+            await release(req.reservation)
             throw error
         }
         if let replaced { await blobs.delete(replaced.blobID) }

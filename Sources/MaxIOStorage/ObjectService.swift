@@ -26,6 +26,9 @@ package struct PutRequest: Sendable {
     package var expectedChecksum: (@Sendable () -> String?)?
     /// The request carried Content-MD5 or a checksum (Object Lock requires one).
     package var bodyVerified = true
+    /// A quota reservation taken before the body (see `ObjectService.reserve`); the write consumes it, a failed
+    /// write releases it.
+    package var reservation: String? = nil
 
     package init(
         bucket: String, key: String, meta: ObjectMeta, declaredSize: Int64?, contentMD5: [UInt8]? = nil,
@@ -114,19 +117,49 @@ package struct ObjectService: Sendable {
         if let embedded, let declared = req.declaredSize, declared <= Self.wholeWriteLimit {
             return try await putWhole(req, body: body, declared: Int(declared), embedded: embedded, now: now)
         }
-        let blob = try await writeBlob(req, body: body)
+        let blob: (id: String, digests: BlobDigests, meta: ObjectMeta)
+        do {
+            blob = try await writeBlob(req, body: body)
+        } catch {
+            await release(req.reservation)
+            throw error
+        }
         let record = ObjectRecord(
             bucket: req.bucket, key: req.key, size: blob.digests.size, etag: Hex.encode(blob.digests.md5),
             lastModified: now, blobID: blob.id, meta: blob.meta)
         let outcome: WriteOutcome
         do {
-            outcome = try await metadata.putObject(record, condition: req.condition, bodyVerified: req.bodyVerified)
+            outcome = try await metadata.putObject(
+                record, condition: req.condition, bodyVerified: req.bodyVerified, reservation: req.reservation)
         } catch {
             await blobs.delete(blob.id)
+            await release(req.reservation)
             throw error
         }
         for r in outcome.retired { await retire(r) }
         return outcome.record
+    }
+
+    /// Reserves quota for a body of `bytes` before it is read: nil when no quota applies to the bucket or its
+    /// tenant; throws `quotaExceeded` when it would not fit. Pass it in `PutRequest.reservation` (or to
+    /// `uploadPart`), or give it back with `release`.
+    /// `replacing`: the key the write goes to; what it will replace for good is not counted twice.
+    package func reserve(bucket: String, replacing key: String? = nil, bytes: Int64, objects: Int64) async throws
+        -> String?
+    {
+        // Long enough for a slow upload (at 256 KiB/s); the commit checks the quota again in any case.
+        let ttl = max(900, Double(bytes) / 262_144)
+        return try await metadata.reserve(bucket: bucket, replacing: key, bytes: bytes, objects: objects, ttl: ttl)
+    }
+
+    /// Gives back a reservation no write consumed (errors are logged: it lapses by itself).
+    package func release(_ reservation: String?) async {
+        guard let reservation else { return }
+        do {
+            try await metadata.releaseReservation(reservation)
+        } catch {
+            logger.warning("could not release a quota reservation", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Streams `body` into a new committed blob, checking its size and digests against `req`; the blob is
@@ -180,6 +213,19 @@ package struct ObjectService: Sendable {
         embedded: (catalog: any SynchronousMetadataStore, files: FileBlobStore),
         now: Date
     ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
+        do {
+            return try await putWholeUnreleased(req, body: body, declared: declared, embedded: embedded, now: now)
+        } catch {
+            await release(req.reservation)
+            throw error
+        }
+    }
+
+    private func putWholeUnreleased<Body: AsyncSequence>(
+        _ req: PutRequest, body: Body, declared: Int,
+        embedded: (catalog: any SynchronousMetadataStore, files: FileBlobStore),
+        now: Date
+    ) async throws -> ObjectRecord where Body.Element == ByteBuffer {
         var whole = ByteBuffer()
         var received = 0
         for try await buffer in BodyErrors(base: body) {
@@ -205,7 +251,7 @@ package struct ObjectService: Sendable {
             let outcome: WriteOutcome
             do {
                 outcome = try embedded.catalog.putObjectSync(
-                    record, condition: req.condition, bodyVerified: req.bodyVerified)
+                    record, condition: req.condition, bodyVerified: req.bodyVerified, reservation: req.reservation)
             } catch {
                 embedded.files.unlinkSync(id)
                 throw error
@@ -388,6 +434,9 @@ package struct ObjectService: Sendable {
         let body = BlobByteSequence(reader: source.reader, range: 0..<size)
         var r = req
         r.declaredSize = size
+        if r.reservation == nil {
+            r.reservation = try await reserve(bucket: req.bucket, replacing: req.key, bytes: size, objects: 1)
+        }
         return try await put(r, body: body, now: now)
     }
 }

@@ -20,6 +20,17 @@ package struct BucketRecord: Sendable, Equatable {
     package var objectLock: ObjectLockConfig? = nil
     /// Lifecycle rules; nil when none are configured.
     package var lifecycle: [LifecycleRule]? = nil
+    /// The owning tenant's id; empty for buckets of global users.
+    package var tenant: String = ""
+    /// Logical bytes of every stored version plus parts of uploads in progress.
+    package var usedBytes: Int64 = 0
+    /// Stored versions that are not delete markers.
+    package var objectCount: Int64 = 0
+    /// Bucket quotas; 0 = unlimited.
+    package var maxBytes: Int64 = 0
+    package var maxObjects: Int64 = 0
+    /// The bucket policy (JSON) as it was put; nil when none.
+    package var policy: String? = nil
 
     package init(
         name: String, owner: String, region: String, createdAt: Date, versioning: VersioningState = .unversioned,

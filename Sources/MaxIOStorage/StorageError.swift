@@ -34,5 +34,9 @@ package enum StorageError: Error, Sendable, Equatable {
     case invalidBucketState(String)
     /// The version has no retention or legal hold: NoSuchObjectLockConfiguration.
     case noObjectLockConfiguration
+    /// A storage or object-count quota of the bucket or its tenant would be exceeded: QuotaExceeded.
+    case quotaExceeded(String)
+    /// The tenant's bucket quota is reached: TooManyBuckets.
+    case tooManyBuckets
     case io(String)
 }

@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import email.utils
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -48,6 +49,8 @@ REGION = "us-east-1"
 ACCESS_KEY = "AKIAMAXIOFSINTEROP01"
 SECRET_KEY = "mAxIoFsInTeRoPsEcReTkEy/0123456789+abcde"
 assert len(SECRET_KEY) == 40
+# Password of the global administrator user `admin` (MAXIOFS_ADMIN_PASSWORD), who owns the root key above.
+ADMIN_PASSWORD = "Interop-Admin-Pass-1!"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 WRONG_ETAG = '"00000000000000000000000000000000"'
 PAST = dt.datetime(1994, 10, 29, 19, 43, 31, tzinfo=dt.timezone.utc)
@@ -92,6 +95,7 @@ class ServerProcess:
     access_key: str | None
     secret_key: str | None
     proc: subprocess.Popen = field(repr=False)
+    admin_password: str | None = field(default=None, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -159,10 +163,13 @@ def start_server(
     log_name: str = "server.log",
     wait: bool = True,
     extra_args: Iterable[str] = (),
+    admin_password: str | None = ADMIN_PASSWORD,
 ) -> ServerProcess:
     """Start `maxiofs serve` with a data dir under base_dir and wait for /health.
 
     `extra_args` are appended to the `serve` command line (e.g. ["--domain", "s3.localtest"]).
+    `admin_password` becomes MAXIOFS_ADMIN_PASSWORD unless the caller's environment already sets it
+    (None: leave it unset).
     """
     binary = server_binary()
     if not os.path.exists(binary):
@@ -176,6 +183,8 @@ def start_server(
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAXIOFS_ROOT_")}
     if credentials is not None:
         env["MAXIOFS_ROOT_ACCESS_KEY"], env["MAXIOFS_ROOT_SECRET_KEY"] = credentials
+    if admin_password is not None and not env.get("MAXIOFS_ADMIN_PASSWORD"):
+        env["MAXIOFS_ADMIN_PASSWORD"] = admin_password
     cmd = [
         binary,
         "serve",
@@ -199,6 +208,7 @@ def start_server(
         access_key=credentials[0] if credentials else None,
         secret_key=credentials[1] if credentials else None,
         proc=proc,
+        admin_password=env.get("MAXIOFS_ADMIN_PASSWORD"),
     )
     if wait:
         server.wait_ready()
@@ -707,6 +717,58 @@ def awscli_runner(server: ServerProcess, home: Path, s3_settings: str = ""):
         return proc
 
     return run
+
+
+# --------------------------------------------------------------------------
+# The admin CLI (tenants, users, keys, groups, bucket permissions, quotas)
+# --------------------------------------------------------------------------
+
+
+def admin_cli(
+    server: ServerProcess,
+    *args: str,
+    username: str = "admin",
+    password: str | None = None,
+    json_out: bool = True,
+    check: bool = True,
+):
+    """Run `maxiofs admin --endpoint <console> --username U --password P <args> [--json]`.
+
+    password None means the server's admin password (MAXIOFS_ADMIN_PASSWORD, normally ADMIN_PASSWORD).
+    With check=True a non-zero exit fails the test (showing stdout and stderr) and the result is the parsed
+    JSON printed on stdout (None if stdout is empty) when json_out, else the CompletedProcess. With
+    check=False the CompletedProcess is returned whatever the exit code.
+    """
+    if password is None:
+        password = server.admin_password or ADMIN_PASSWORD
+    cmd = [
+        server_binary(),
+        "admin",
+        "--endpoint",
+        server.console_endpoint,
+        "--username",
+        username,
+        "--password",
+        password,
+        *[str(a) for a in args],
+    ] + (["--json"] if json_out else [])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAXIOFS_")}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+    if not check:
+        return proc
+    shown = " ".join(["maxiofs admin", "--username", username, *[str(a) for a in args]])
+    if proc.returncode != 0:
+        pytest.fail(
+            f"`{shown}` exited {proc.returncode}\n--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+        )
+    if not json_out:
+        return proc
+    if not proc.stdout.strip():
+        return None
+    try:
+        return json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        pytest.fail(f"`{shown}` printed no valid JSON ({exc}):\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
 
 
 # --------------------------------------------------------------------------

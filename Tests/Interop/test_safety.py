@@ -167,6 +167,8 @@ IMPLEMENTED = {
     "PutBucketLifecycleConfiguration",
     "DeleteBucketLifecycle",
     "PutBucketLifecycle",  # the legacy form shares PUT ?lifecycle
+    "PutBucketPolicy",
+    "DeleteBucketPolicy",
 }
 
 

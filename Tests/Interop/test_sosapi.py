@@ -69,10 +69,13 @@ def test_sosapi_objects_are_not_listed_or_writable(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key=f"{FOLDER}/other.xml")["Body"].read() == b"mine"
 
 
-def test_sosapi_needs_a_bucket_and_a_signature(server, s3):
+def test_sosapi_needs_a_bucket_and_a_signature(server, s3, bucket):
     with s3_error(404, "NoSuchBucket"):
         s3.get_object(Bucket="no-such-bucket-sosapi", Key=f"{FOLDER}/system.xml")
+    # A missing bucket is named as such (as AWS does) even to anonymous callers; an existing private one refuses.
     resp = requests.get(f"{server.endpoint}/no-such-bucket-sosapi/{FOLDER}/system.xml", timeout=10)
+    assert resp.status_code == 404
+    resp = requests.get(f"{server.endpoint}/{bucket}/{FOLDER}/system.xml", timeout=10)
     assert resp.status_code == 403
 
 

@@ -9,6 +9,44 @@ struct MaxIOFS: AsyncParsableCommand {
         commandName: "maxiofs",
         abstract: "An S3-compatible object store.",
         subcommands: [Serve.self, Admin.self, Version.self])
+
+    static func main() async {
+        await main(Self.hoistAdminOptions(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// `maxiofs admin --endpoint URL --username U --password P tenant list`: the connection options come
+    /// before the command, where the argument parser does not look for a subcommand's options; move them
+    /// after it.
+    static func hoistAdminOptions(_ args: [String]) -> [String] {
+        guard args.first == "admin" else { return args }
+        let valued: Set<String> = ["--endpoint", "--username", "--password"]
+        var moved: [String] = []
+        var i = 1
+        while i < args.count {
+            let a = args[i]
+            let name = a.split(separator: "=", maxSplits: 1).first.map(String.init) ?? a
+            if valued.contains(name) {
+                moved.append(a)
+                if !a.contains("="), i + 1 < args.count {
+                    moved.append(args[i + 1])
+                    i += 1
+                }
+            } else if a == "--json" {
+                moved.append(a)
+            } else {
+                break
+            }
+            i += 1
+        }
+        // `--password` before the command is the login's; `user create|update NAME --password P` sets the user's.
+        moved = moved.map { $0 == "--password" ? "--login-password" : $0 }
+        moved = moved.map { $0.hasPrefix("--password=") ? "--login-" + $0.dropFirst(2) : $0 }
+        var rest = Array(args[i...])
+        if !(rest.count >= 2 && rest[0] == "user" && (rest[1] == "create" || rest[1] == "update")) {
+            rest = rest.map { $0 == "--password" ? "--login-password" : $0 }
+        }
+        return ["admin"] + rest + moved
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -67,7 +105,16 @@ struct Serve: AsyncParsableCommand {
 
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Operator commands on a data directory.", subcommands: [AbortUploads.self, Lifecycle.self])
+        abstract: "Administration: over the API of a running server, or offline on a data directory.",
+        discussion: """
+            maxiofs admin --endpoint http://HOST:8081 --username U --password P <command> [--json]
+            (or MAXIOFS_ENDPOINT, MAXIOFS_USERNAME, MAXIOFS_PASSWORD). abort-uploads and lifecycle work on --data-dir.
+            """,
+        subcommands: [
+            TenantCommand.self, UserCommand.self, KeyCommand.self, GroupCommand.self, BucketPermissionCommand.self,
+            PasswordCommand.self,
+            BucketQuotaCommand.self, AbortUploads.self, Lifecycle.self,
+        ])
 }
 
 struct AbortUploads: AsyncParsableCommand {

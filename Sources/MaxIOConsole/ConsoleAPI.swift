@@ -1,0 +1,504 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MaxIOCore
+import MaxIOIAM
+import MaxIOStorage
+import NIOCore
+
+/// The JSON API under `/api/v1` that the console and `maxiofs admin` use (documented in docs/api.md).
+/// Authentication: `POST /api/v1/auth/login` returns a session token, sent as `Authorization: Bearer <token>`.
+package struct ConsoleAPI: Sendable {
+    let iam: IAMService
+    let metadata: any MetadataStore
+    let logger: Logger
+
+    package init(iam: IAMService, metadata: any MetadataStore, logger: Logger) {
+        self.iam = iam
+        self.metadata = metadata
+        self.logger = logger
+    }
+
+    /// A failure with an HTTP status and a stable code.
+    struct APIError: Error {
+        var status: HTTPResponse.Status
+        var code: String
+        var message: String
+    }
+
+    typealias JSON = [String: any Sendable]
+
+    package func register(on router: Router<BasicRequestContext>) {
+        let api = router.group("api/v1")
+        api.post("auth/login") { request, _ in await self.handle { try await self.login(request) } }
+        api.post("auth/logout") { request, _ in
+            await self.handle {
+                if let token = Self.bearer(request) { try await self.iam.logout(token: token) }
+                return ["ok": true]
+            }
+        }
+        authed(api, .get, "me") { _, _, actor, user in
+            var u = try await self.userJSON(user)
+            u["must_change_password"] = user.mustChangePassword
+            _ = actor
+            return u
+        }
+        authed(api, .post, "auth/password", allowPasswordChange: true) { request, _, actor, _ in
+            let body = try await Self.body(request)
+            try await self.iam.changePassword(
+                current: try Self.string(body, "current_password"), new: try Self.string(body, "new_password"),
+                by: actor)
+            return ["ok": true]
+        }
+
+        // tenants
+        authed(api, .get, "tenants") { _, _, actor, _ in
+            var out: [JSON] = []
+            for t in try await self.iam.listTenants(by: actor) { out.append(try await self.tenantJSON(t)) }
+            return out
+        }
+        authed(api, .post, "tenants") { request, _, actor, _ in
+            let body = try await Self.body(request)
+            let t = try await self.iam.createTenant(
+                name: try Self.string(body, "name"), try Self.tenantChanges(body), by: actor)
+            return try await self.tenantJSON(t)
+        }
+        authed(api, .get, "tenants/:name") { _, context, actor, _ in
+            try await self.tenantJSON(try await self.iam.tenant(named: try Self.param(context, "name"), by: actor))
+        }
+        authed(api, .patch, "tenants/:name") { request, context, actor, _ in
+            let body = try await Self.body(request)
+            let t = try await self.iam.updateTenant(
+                name: try Self.param(context, "name"), try Self.tenantChanges(body), by: actor)
+            return try await self.tenantJSON(t)
+        }
+        authed(api, .delete, "tenants/:name") { request, context, actor, _ in
+            let force = request.uri.queryParameters.get("force") == "true"
+            try await self.iam.deleteTenant(name: try Self.param(context, "name"), force: force, by: actor)
+            return ["ok": true]
+        }
+
+        // users
+        authed(api, .get, "users") { request, _, actor, _ in
+            let tenant = request.uri.queryParameters.get("tenant")
+            var out: [JSON] = []
+            for u in try await self.iam.listUsers(tenantName: tenant, by: actor) {
+                out.append(try await self.userJSON(u))
+            }
+            return out
+        }
+        authed(api, .post, "users") { request, _, actor, _ in
+            let body = try await Self.body(request)
+            let roleText = (body["role"] as? String) ?? ((body["tenant"] as? String) == nil ? "admin" : "user")
+            guard let role = Role(rawValue: roleText) else {
+                throw APIError(
+                    status: .badRequest, code: "InvalidArgument",
+                    message: "role is one of admin, tenant-admin, user, readonly.")
+            }
+            let u = try await self.iam.createUser(
+                name: try Self.string(body, "name"), password: try Self.string(body, "password"),
+                tenantName: body["tenant"] as? String, role: role, temporary: (body["temporary"] as? Bool) ?? false,
+                by: actor)
+            return try await self.userJSON(u)
+        }
+        authed(api, .get, "users/:name") { _, context, actor, _ in
+            try await self.userJSON(try await self.iam.user(named: try Self.param(context, "name"), by: actor))
+        }
+        authed(api, .patch, "users/:name") { request, context, actor, _ in
+            let body = try await Self.body(request)
+            var c = IAMService.UserChanges()
+            c.password = body["password"] as? String
+            if let r = body["role"] as? String {
+                guard let role = Role(rawValue: r) else {
+                    throw APIError(
+                        status: .badRequest, code: "InvalidArgument",
+                        message: "role is one of admin, tenant-admin, user, readonly.")
+                }
+                c.role = role
+            }
+            if let s = body["status"] as? String {
+                guard let status = AccountStatus(rawValue: s) else {
+                    throw APIError(
+                        status: .badRequest, code: "InvalidArgument", message: "status is active or disabled.")
+                }
+                c.status = status
+            }
+            c.displayName = body["display_name"] as? String
+            c.temporary = body["temporary"] as? Bool
+            c.unlock = (body["unlock"] as? Bool) ?? false
+            return try await self.userJSON(
+                try await self.iam.updateUser(name: try Self.param(context, "name"), c, by: actor))
+        }
+        authed(api, .delete, "users/:name") { _, context, actor, _ in
+            try await self.iam.deleteUser(name: try Self.param(context, "name"), by: actor)
+            return ["ok": true]
+        }
+
+        // access keys
+        authed(api, .get, "access-keys") { request, _, actor, _ in
+            let user = request.uri.queryParameters.get("user")
+            var out: [JSON] = []
+            for (k, u) in try await self.iam.listAccessKeys(userName: user, by: actor) {
+                out.append(try await self.keyJSON(k, u))
+            }
+            return out
+        }
+        authed(api, .post, "access-keys") { request, _, actor, me in
+            let body = try await Self.body(request)
+            let (k, secret) = try await self.iam.createAccessKey(
+                userName: (body["user"] as? String) ?? me.name, by: actor)
+            guard let u = try await self.iam.store.user(id: k.userID) else {
+                throw APIError(status: .notFound, code: "NotFound", message: "No such user.")
+            }
+            var json = try await self.keyJSON(k, u)
+            json["secret_access_key"] = secret
+            return json
+        }
+        authed(api, .patch, "access-keys/:id") { request, context, actor, _ in
+            let body = try await Self.body(request)
+            let id = try Self.param(context, "id")
+            guard let status = body["status"] as? String, status == "active" || status == "disabled" else {
+                throw APIError(status: .badRequest, code: "InvalidArgument", message: "status is active or disabled.")
+            }
+            try await self.iam.setAccessKeyStatus(id: id, active: status == "active", by: actor)
+            let (k, u) = try await self.iam.accessKey(id: id, by: actor)
+            return try await self.keyJSON(k, u)
+        }
+        authed(api, .delete, "access-keys/:id") { _, context, actor, _ in
+            try await self.iam.deleteAccessKey(id: try Self.param(context, "id"), by: actor)
+            return ["ok": true]
+        }
+
+        // groups
+        authed(api, .get, "groups") { request, _, actor, _ in
+            var out: [JSON] = []
+            for g in try await self.iam.listGroups(tenantName: request.uri.queryParameters.get("tenant"), by: actor) {
+                out.append(try await self.groupJSON(g))
+            }
+            return out
+        }
+        authed(api, .post, "groups") { request, _, actor, _ in
+            let body = try await Self.body(request)
+            let g = try await self.iam.createGroup(
+                name: try Self.string(body, "name"), tenantName: body["tenant"] as? String, by: actor)
+            return try await self.groupJSON(g)
+        }
+        authed(api, .get, "groups/:name") { _, context, actor, _ in
+            try await self.groupJSON(try await self.iam.group(named: try Self.param(context, "name"), by: actor))
+        }
+        authed(api, .delete, "groups/:name") { _, context, actor, _ in
+            try await self.iam.deleteGroup(name: try Self.param(context, "name"), by: actor)
+            return ["ok": true]
+        }
+        authed(api, .post, "groups/:name/members") { request, context, actor, _ in
+            let body = try await Self.body(request)
+            let name = try Self.param(context, "name")
+            try await self.iam.setGroupMember(
+                group: name, userName: try Self.string(body, "user"), member: true, by: actor)
+            return try await self.groupJSON(try await self.iam.group(named: name, by: actor))
+        }
+        authed(api, .delete, "groups/:name/members/:user") { _, context, actor, _ in
+            let name = try Self.param(context, "name")
+            try await self.iam.setGroupMember(
+                group: name, userName: try Self.param(context, "user"), member: false, by: actor)
+            return try await self.groupJSON(try await self.iam.group(named: name, by: actor))
+        }
+
+        // bucket permissions and quotas
+        authed(api, .get, "buckets/:bucket/permissions") { _, context, actor, _ in
+            let b = try await self.managedBucket(try Self.param(context, "bucket"), actor)
+            var out: [JSON] = []
+            for g in try await self.iam.store.grants(bucket: b.name) { out.append(try await self.grantJSON(g)) }
+            return out
+        }
+        authed(api, .post, "buckets/:bucket/permissions") { request, context, actor, _ in
+            let b = try await self.managedBucket(try Self.param(context, "bucket"), actor)
+            let body = try await Self.body(request)
+            let subject = try await self.subject(body, actor)
+            guard let level = (body["level"] as? String).flatMap(AccessLevel.init(rawValue:)) else {
+                throw APIError(status: .badRequest, code: "InvalidArgument", message: "level is read, write or admin.")
+            }
+            var expires: Date?
+            if let raw = body["expires_at"] {
+                guard let e = raw as? String, let d = WireDate.parseISO8601(e) else {
+                    throw APIError(
+                        status: .badRequest, code: "InvalidArgument", message: "expires_at is an ISO 8601 time.")
+                }
+                expires = d
+            }
+            let g = BucketGrant(bucket: b.name, subject: subject, level: level, expiresAt: expires)
+            try await self.iam.store.grant(g)
+            self.iam.invalidate()
+            return try await self.grantJSON(g)
+        }
+        authed(api, .delete, "buckets/:bucket/permissions") { request, context, actor, _ in
+            let b = try await self.managedBucket(try Self.param(context, "bucket"), actor)
+            var body: JSON = [:]
+            for kind in ["user", "group", "tenant"] {
+                if let v = request.uri.queryParameters.get(kind) { body[kind] = v }
+            }
+            if body.isEmpty { body = try await Self.body(request) }
+            try await self.iam.store.revoke(bucket: b.name, subject: try await self.subject(body, actor))
+            self.iam.invalidate()
+            return ["ok": true]
+        }
+        authed(api, .get, "buckets/:bucket/quota") { _, context, actor, _ in
+            Self.quotaJSON(try await self.visibleBucket(try Self.param(context, "bucket"), actor))
+        }
+        authed(api, .put, "buckets/:bucket/quota") { request, context, actor, _ in
+            let name = try Self.param(context, "bucket")
+            let b = try await self.visibleBucket(name, actor)
+            // Quotas are the provider's limits: a global administrator or the tenant's administrator sets them.
+            guard actor.isGlobalAdmin || (actor.role == .tenantAdmin && actor.tenantID == b.tenant && !b.tenant.isEmpty)
+            else { throw IAMError.forbidden("Only administrators set bucket quotas.") }
+            let body = try await Self.body(request)
+            let maxBytes = try Self.int(body, "max_bytes") ?? b.maxBytes
+            let maxObjects = try Self.int(body, "max_objects") ?? b.maxObjects
+            guard maxBytes >= 0, maxObjects >= 0 else {
+                throw APIError(status: .badRequest, code: "InvalidArgument", message: "Quotas are 0 or positive.")
+            }
+            try await self.metadata.setBucketQuota(bucket: name, maxBytes: maxBytes, maxObjects: maxObjects)
+            return Self.quotaJSON(try await self.visibleBucket(name, actor))
+        }
+    }
+
+    // MARK: plumbing
+
+    /// Registers a route that needs a session; `handler` returns a JSON object or array.
+    func authed(
+        _ group: RouterGroup<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: String,
+        allowPasswordChange: Bool = false,
+        _ handler:
+            @escaping @Sendable (Request, BasicRequestContext, Principal, UserRecord) async throws -> any Sendable
+    ) {
+        group.on(RouterPath(path), method: method) { request, context in
+            await self.handle {
+                guard let token = Self.bearer(request),
+                    let (actor, user) = try await self.iam.authenticate(token: token)
+                else {
+                    throw APIError(
+                        status: .unauthorized, code: "Unauthorized",
+                        message: "Log in first (the session is missing or expired).")
+                }
+                if user.mustChangePassword && !allowPasswordChange && !(method == .get && path == "me") {
+                    throw APIError(
+                        status: .forbidden, code: "PasswordChangeRequired",
+                        message: "This account has a temporary password: change it first (POST /api/v1/auth/password).")
+                }
+                return try await handler(request, context, actor, user)
+            }
+        }
+    }
+
+    func handle(_ body: () async throws -> any Sendable) async -> Response {
+        do {
+            let value = try await body()
+            return Self.json(value, status: .ok)
+        } catch let e as APIError {
+            return Self.error(e.status, e.code, e.message)
+        } catch let e as HTTPError where e.status == .contentTooLarge {
+            return Self.error(.contentTooLarge, "RequestTooLarge", "The request body is larger than 1 MiB.")
+        } catch let e as IAMError {
+            switch e {
+            case .notFound(let m): return Self.error(.notFound, "NotFound", m)
+            case .alreadyExists(let m): return Self.error(.conflict, "AlreadyExists", m)
+            case .quotaExceeded(let m): return Self.error(.forbidden, "QuotaExceeded", m)
+            case .invalid(let m): return Self.error(.badRequest, "InvalidArgument", m)
+            case .forbidden(let m): return Self.error(.forbidden, "AccessDenied", m)
+            case .notEmpty(let m): return Self.error(.conflict, "NotEmpty", m)
+            }
+        } catch let e as StorageError where e == .noSuchBucket {
+            return Self.error(.notFound, "NoSuchBucket", "The bucket does not exist.")
+        } catch {
+            logger.error("console API error", metadata: ["error": "\(String(reflecting: error))"])
+            return Self.error(.internalServerError, "InternalError", "Something went wrong on the server.")
+        }
+    }
+
+    static func json(_ value: any Sendable, status: HTTPResponse.Status) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        json(["error": ["code": code, "message": message]], status: status)
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let h = request.headers[.authorization], h.hasPrefix("Bearer ") else { return nil }
+        let token = String(h.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    static func body(_ request: Request) async throws -> JSON {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        if buffer.readableBytes == 0 { return [:] }
+        guard let obj = try? JSONDecoder().decode([String: Scalar].self, from: Data(buffer.readableBytesView)) else {
+            throw APIError(
+                status: .badRequest, code: "InvalidJSON", message: "The body must be a JSON object of plain values.")
+        }
+        var out: JSON = [:]
+        for (k, v) in obj {
+            switch v {
+            case .bool(let b): out[k] = b
+            case .int(let n): out[k] = n
+            case .string(let t): out[k] = t
+            case .null: break
+            }
+        }
+        return out
+    }
+
+    /// A JSON value of a request body (objects and arrays are not taken).
+    enum Scalar: Decodable {
+        case bool(Bool)
+        case int(Int64)
+        case string(String)
+        case null
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() {
+                self = .null
+            } else if let b = try? c.decode(Bool.self) {
+                self = .bool(b)
+            } else if let n = try? c.decode(Int64.self) {
+                self = .int(n)
+            } else {
+                self = .string(try c.decode(String.self))
+            }
+        }
+    }
+
+    static func string(_ body: JSON, _ key: String) throws -> String {
+        guard let v = body[key] as? String, !v.isEmpty else {
+            throw APIError(status: .badRequest, code: "InvalidArgument", message: "\(key) is required.")
+        }
+        return v
+    }
+
+    static func int(_ body: JSON, _ key: String) throws -> Int64? {
+        guard let v = body[key] else { return nil }
+        if let n = v as? Int64 { return n }
+        if let s = v as? String, let n = Int64(s) { return n }
+        throw APIError(status: .badRequest, code: "InvalidArgument", message: "\(key) must be an integer.")
+    }
+
+    static func param(_ context: BasicRequestContext, _ name: String) throws -> String {
+        guard let v = context.parameters.get(name) else {
+            throw APIError(status: .badRequest, code: "InvalidArgument", message: "\(name) is missing.")
+        }
+        return PercentEncoding.decode(String(v)) ?? String(v)
+    }
+
+    static func tenantChanges(_ body: JSON) throws -> IAMService.TenantChanges {
+        var c = IAMService.TenantChanges()
+        c.maxStorageBytes = try int(body, "max_storage_bytes")
+        c.maxBuckets = try int(body, "max_buckets")
+        c.maxAccessKeys = try int(body, "max_access_keys")
+        if let s = body["status"] as? String {
+            guard let status = AccountStatus(rawValue: s) else {
+                throw APIError(status: .badRequest, code: "InvalidArgument", message: "status is active or suspended.")
+            }
+            c.status = status
+        }
+        return c
+    }
+
+    static func iso(_ d: Date?) -> any Sendable {
+        guard let d else { return NSNull() }
+        return WireDate.iso8601(d)
+    }
+
+    func login(_ request: Request) async throws -> any Sendable {
+        let body = try await Self.body(request)
+        let session = try await iam.login(
+            username: try Self.string(body, "username"), password: try Self.string(body, "password"))
+        var user = try await userJSON(session.user)
+        user["must_change_password"] = session.user.mustChangePassword
+        return ["token": session.token, "expires_at": WireDate.iso8601(session.expiresAt), "user": user] as JSON
+    }
+
+    func tenantJSON(_ t: TenantRecord) async throws -> JSON {
+        let u = try await iam.store.tenantUsage(id: t.id)
+        return [
+            "id": t.id, "name": t.name, "status": t.status.rawValue, "max_storage_bytes": t.maxStorageBytes,
+            "max_buckets": t.maxBuckets, "max_access_keys": t.maxAccessKeys, "used_bytes": u.bytes,
+            "object_count": u.objects, "bucket_count": u.buckets, "access_key_count": u.accessKeys,
+            "created_at": WireDate.iso8601(t.createdAt),
+        ]
+    }
+
+    func tenantName(_ id: String?) async throws -> any Sendable {
+        guard let id else { return NSNull() }
+        return try await iam.store.tenant(id: id)?.name ?? id
+    }
+
+    func userJSON(_ u: UserRecord) async throws -> JSON {
+        [
+            "id": u.id, "name": u.name, "tenant": try await tenantName(u.tenantID), "role": u.role.rawValue,
+            "status": u.status.rawValue, "display_name": u.displayName, "created_at": WireDate.iso8601(u.createdAt),
+            "must_change_password": u.mustChangePassword, "two_factor": u.totpSecret != nil,
+            "locked": (u.lockedUntil.map { $0 > Date() }) ?? false,
+        ]
+    }
+
+    func keyJSON(_ k: AccessKeyRecord, _ u: UserRecord) async throws -> JSON {
+        [
+            "access_key_id": k.id, "user_id": u.id, "user": u.name, "display_name": u.displayName,
+            "tenant": try await tenantName(u.tenantID), "status": k.status.rawValue,
+            "created_at": WireDate.iso8601(k.createdAt), "last_used": Self.iso(k.lastUsed),
+        ]
+    }
+
+    func groupJSON(_ g: GroupRecord) async throws -> JSON {
+        var members: [String] = []
+        for id in g.members { members.append(try await iam.store.user(id: id)?.name ?? id) }
+        return [
+            "name": g.name, "tenant": try await tenantName(g.tenantID), "members": members,
+            "created_at": WireDate.iso8601(g.createdAt),
+        ]
+    }
+
+    func grantJSON(_ g: BucketGrant) async throws -> JSON {
+        [
+            "bucket": g.bucket, g.subject.kind: try await iam.subjectName(g.subject), "level": g.level.rawValue,
+            "expires_at": Self.iso(g.expiresAt),
+        ]
+    }
+
+    static func quotaJSON(_ b: BucketRecord) -> JSON {
+        [
+            "bucket": b.name, "max_bytes": b.maxBytes, "max_objects": b.maxObjects, "used_bytes": b.usedBytes,
+            "object_count": b.objectCount,
+        ]
+    }
+
+    func subject(_ body: JSON, _ actor: Principal) async throws -> GrantSubject {
+        for kind in ["user", "group", "tenant"] {
+            if let name = body[kind] as? String { return try await iam.grantSubject(kind: kind, name: name, by: actor) }
+        }
+        throw APIError(status: .badRequest, code: "InvalidArgument", message: "Name a user, a group or a tenant.")
+    }
+
+    /// A bucket the actor may see (global administrators: any; others: their tenant's).
+    func visibleBucket(_ name: String, _ actor: Principal) async throws -> BucketRecord {
+        guard let b = try await metadata.bucket(name),
+            actor.isGlobalAdmin || (!b.tenant.isEmpty && b.tenant == actor.tenantID) || b.owner == actor.userID
+        else { throw IAMError.notFound("No bucket \(name).") }
+        return b
+    }
+
+    /// A bucket whose grants the actor may change.
+    func managedBucket(_ name: String, _ actor: Principal) async throws -> BucketRecord {
+        let b = try await visibleBucket(name, actor)
+        guard iam.canGrant(bucketTenant: b.tenant.isEmpty ? nil : b.tenant, by: actor) else {
+            throw IAMError.forbidden("You may not change this bucket's permissions.")
+        }
+        return b
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MaxIOCore
+import MaxIOIAM
+import MaxIOS3
+import MaxIOSigV4
+import MaxIOStorage
+import Synchronization
+
+/// What authorization knows of buckets, for a few seconds (changes made through this server drop entries
+/// at once: bucket settings here, grants through the IAM generation).
+final class BucketAccessCache: Sendable {
+    struct Entry {
+        var access: BucketAccess
+        var generation: Int
+        var at: ContinuousClock.Instant
+    }
+    private let entries = Mutex<[String: Entry]>([:])
+    let ttl: Duration = .seconds(5)
+
+    func get(_ bucket: String, generation: Int) -> BucketAccess? {
+        entries.withLock { e in
+            guard let hit = e[bucket], hit.generation == generation, ContinuousClock.now - hit.at < ttl else {
+                return nil
+            }
+            return hit.access
+        }
+    }
+
+    func put(_ access: BucketAccess, generation: Int) {
+        entries.withLock { e in
+            if e.count > 10_000 { e.removeAll() }
+            e[access.name] = Entry(access: access, generation: generation, at: .now)
+        }
+    }
+
+    func drop(_ bucket: String) {
+        _ = entries.withLock { $0.removeValue(forKey: bucket) }
+    }
+}
+
+/// The canonical id AWS gives anonymous requesters.
+let anonymousOwnerID = "65a011a29cdf8ec533ec3d1ccaae921c"
+
+extension S3API {
+    /// The bucket as authorization sees it; nil when there is no such bucket.
+    func bucketAccess(_ name: String) async throws -> BucketAccess? {
+        let generation = iam.generation
+        if let hit = accessCache.get(name, generation: generation) { return hit }
+        guard let b = try await metadata.bucket(name) else { return nil }
+        let access = try await bucketAccess(b)
+        accessCache.put(access, generation: generation)
+        return access
+    }
+
+    func bucketAccess(_ b: BucketRecord) async throws -> BucketAccess {
+        // A stored policy was valid when it was put; one that no longer parses denies nothing and allows nothing.
+        let policy = b.policy.flatMap { try? BucketPolicy.parse($0, bucket: b.name) }
+        return BucketAccess(
+            name: b.name, tenantID: b.tenant.isEmpty ? nil : b.tenant, owner: b.owner, policy: policy,
+            grants: try await iam.store.grants(bucket: b.name))
+    }
+
+    /// Condition keys of a request for bucket policies.
+    func policyContext(_ call: S3Call) -> [String: [String]] {
+        let now = Date()
+        var c: [String: [String]] = [
+            "aws:securetransport": ["false"],
+            "aws:currenttime": [WireDate.iso8601(now)],
+            "aws:epochtime": [String(Int(now.timeIntervalSince1970))],
+        ]
+        if let ip = call.context.channel.remoteAddress?.ipAddress { c["aws:sourceip"] = [ip] }
+        if let p = call.principal {
+            c["aws:username"] = [p.userName]
+            c["aws:userid"] = [p.userID]
+            c["aws:principaltype"] = ["User"]
+        } else {
+            c["aws:principaltype"] = ["Anonymous"]
+        }
+        for (param, key) in [("prefix", "s3:prefix"), ("delimiter", "s3:delimiter"), ("max-keys", "s3:max-keys")] {
+            if let v = call.query[param] { c[key] = [v] }
+        }
+        if let v = call.query["versionId"] { c["s3:versionid"] = [v] }
+        for name in [
+            "x-amz-acl", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-server-side-encryption",
+            "x-amz-storage-class", "x-amz-content-sha256", "x-amz-object-lock-mode", "x-amz-object-lock-legal-hold",
+        ] {
+            if let v = call.header(name) { c["s3:" + name] = [v] }
+        }
+        if call.auth.accessKey.isEmpty {
+            c["s3:authtype"] = []
+        } else {
+            c["s3:authtype"] = [call.request.headers[.authorization] != nil ? "REST-HEADER" : "REST-QUERY-STRING"]
+        }
+        return c
+    }
+
+    static func arn(_ bucket: String, _ key: String?) -> String {
+        "arn:aws:s3:::" + bucket + (key.map { "/" + $0 } ?? "")
+    }
+
+    static let accessDenied = S3Error(.AccessDenied, "Access Denied")
+
+    /// The one authorization step of the S3 pipeline, after the signature: throws AccessDenied, or NoSuchBucket
+    /// when the bucket does not exist. Returns what per-key checks in handlers need.
+    func authorize(_ call: S3Call) async throws -> BucketAccess? {
+        let principal = call.principal
+        if principal?.isGlobalAdmin == true { return nil }
+        switch call.operation {
+        case .ListBuckets:
+            guard principal != nil else { throw Self.accessDenied }
+            return nil
+        case .CreateBucket:
+            guard let principal,
+                Authorizer.identityAllows(principal, level: .admin, action: "s3:CreateBucket", bucket: nil)
+            else { throw Self.accessDenied }
+            return nil
+        default:
+            break
+        }
+        guard let bucket = call.bucket else { throw Self.accessDenied }
+        guard let access = try await bucketAccess(bucket) else { throw StorageError.noSuchBucket }
+        // Per-key operations are checked key by key in their handler.
+        if call.operation == .DeleteObjects { return access }
+        let action = call.operation.iamAction(versioned: call.query["versionId"] != nil)
+        let decision = Authorizer.authorize(
+            principal: principal, action: action, bucket: access, resource: Self.arn(bucket, call.key),
+            context: policyContext(call))
+        guard decision == .allow else { throw Self.accessDenied }
+        return access
+    }
+
+    /// A further check inside a handler (a key of DeleteObjects, the source of a copy).
+    func allows(_ call: S3Call, action: String, bucket: String, key: String?) async throws -> Bool {
+        guard let principal = call.principal, principal.isGlobalAdmin else {
+            guard let access = try await bucketAccess(bucket) else {
+                throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", bucket)])
+            }
+            return Authorizer.authorize(
+                principal: call.principal, action: action, bucket: access, resource: Self.arn(bucket, key),
+                context: policyContext(call)) == .allow
+        }
+        return true
+    }
+
+    /// A further check in the request's own bucket, with what `authorize` resolved.
+    func allowsInBucket(_ call: S3Call, action: String, key: String?) -> Bool {
+        if call.principal?.isGlobalAdmin == true { return true }
+        guard let access = call.access else { return false }
+        return Authorizer.authorize(
+            principal: call.principal, action: action, bucket: access, resource: Self.arn(access.name, key),
+            context: policyContext(call)) == .allow
+    }
+
+    /// The owner of the request's bucket, who owns every object in it (as AWS's default object ownership,
+    /// BucketOwnerEnforced): canonical id and display name.
+    func bucketOwner(_ call: S3Call) async throws -> (String, String) {
+        var owner = call.access?.owner
+        if owner == nil, let bucket = call.bucket { owner = try await metadata.bucket(bucket)?.owner }
+        guard let owner, owner != call.ownerID else { return (call.ownerID, call.displayName) }
+        return (owner, try await iam.store.user(id: owner)?.displayName ?? owner)
+    }
+
+    /// Read access to a copy source: AccessDenied otherwise.
+    func authorizeCopySource(_ call: S3Call, bucket: String, key: String, versionID: String?) async throws {
+        let action = versionID == nil ? "s3:GetObject" : "s3:GetObjectVersion"
+        guard try await allows(call, action: action, bucket: bucket, key: key) else { throw Self.accessDenied }
+    }
+}
