@@ -48,7 +48,7 @@ package struct ConsoleAPI: Sendable {
             let body = try await Self.body(request)
             try await self.iam.changePassword(
                 current: try Self.string(body, "current_password"), new: try Self.string(body, "new_password"),
-                by: actor)
+                by: actor, keepSession: Self.bearer(request))
             return ["ok": true]
         }
 
@@ -207,7 +207,7 @@ package struct ConsoleAPI: Sendable {
 
         // bucket permissions and quotas
         authed(api, .get, "buckets/:bucket/permissions") { _, context, actor, _ in
-            let b = try await self.managedBucket(try Self.param(context, "bucket"), actor)
+            let b = try await self.visibleBucket(try Self.param(context, "bucket"), actor)
             var out: [JSON] = []
             for g in try await self.iam.store.grants(bucket: b.name) { out.append(try await self.grantJSON(g)) }
             return out

@@ -9,6 +9,11 @@ package struct BucketAccess: Sendable {
     package var owner: String
     package var policy: BucketPolicy?
     package var grants: [BucketGrant]
+    /// nil after DeleteBucketOwnershipControls (ACLs count, as ObjectWriter).
+    package var ownership: ObjectOwnership? = .bucketOwnerEnforced
+    /// The bucket ACL; nil: the owner's full control only.
+    package var acl: AccessControlList? = nil
+    package var publicAccessBlock: PublicAccessBlock? = nil
 
     package init(name: String, tenantID: String?, owner: String, policy: BucketPolicy?, grants: [BucketGrant]) {
         self.name = name
@@ -17,6 +22,9 @@ package struct BucketAccess: Sendable {
         self.policy = policy
         self.grants = grants
     }
+
+    /// ACLs grant access unless the bucket enforces bucket-owner ownership.
+    package var aclsEnabled: Bool { ownership != .bucketOwnerEnforced }
 }
 
 package enum Decision: Sendable, Equatable {
@@ -56,9 +64,10 @@ package enum Authorizer {
     ///   - bucket: nil for service-level actions (ListBuckets, CreateBucket)
     ///   - resource: the ARN (`arn:aws:s3:::bucket/key`)
     ///   - context: condition keys for the bucket policy
+    ///   - objectACL: the ACL of the object the request names, when the caller looked it up (ACLs enabled)
     package static func authorize(
         principal: Principal?, action: String, bucket: BucketAccess?, resource: String,
-        context: [String: [String]], now: Date = Date()
+        context: [String: [String]], objectACL: AccessControlList? = nil, now: Date = Date()
     ) -> Decision {
         let level = AccessLevel.required(for: action)
         var allowed = false
@@ -75,8 +84,28 @@ package enum Authorizer {
                 // administrators and the bucket's tenant administrators keep the policy operations.
                 if let principal, isPolicyAction(action), canManagePolicy(principal, bucket) { return .allow }
                 return .deny(explicit: true)
-            case .allow: allowed = true
+            case .allow:
+                // RestrictPublicBuckets: a public policy serves only the bucket's own tenant.
+                if bucket.publicAccessBlock?.restrictPublicBuckets == true && policy.isPublic {
+                    if let p = principal, p.isGlobalAdmin || (p.tenantID != nil && p.tenantID == bucket.tenantID) {
+                        allowed = true
+                    }
+                } else {
+                    allowed = true
+                }
             case .notApplicable: break
+            }
+        }
+        if !allowed, let bucket, bucket.aclsEnabled {
+            let ignorePublic = bucket.publicAccessBlock?.ignorePublicAcls == true
+            if let needed = AccessControlList.bucketPermission(for: action) {
+                let acl = bucket.acl ?? AccessControlList(owner: bucket.owner, grants: [])
+                if acl.allows(principal, needed, ignorePublic: ignorePublic) { allowed = true }
+            }
+            if let needed = AccessControlList.objectPermission(for: action), let objectACL,
+                objectACL.allows(principal, needed, ignorePublic: ignorePublic)
+            {
+                allowed = true
             }
         }
         return allowed ? .allow : .deny(explicit: false)

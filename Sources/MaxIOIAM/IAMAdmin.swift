@@ -197,12 +197,16 @@ extension IAMService {
             u.failedLogins = 0
         }
         try await store.updateUser(u)
+        // A new password or a disabled account ends the sessions opened before.
+        if c.password != nil || u.status != .active { try await store.deleteSessions(userID: u.id, except: nil) }
         invalidate()
         return u
     }
 
     /// A user's own password change: needs the current password.
-    package func changePassword(current: String, new: String, by actor: Principal) async throws {
+    package func changePassword(current: String, new: String, by actor: Principal, keepSession: String? = nil)
+        async throws
+    {
         guard var u = try await store.user(id: actor.userID) else { throw IAMError.notFound("No such user.") }
         guard PasswordHasher.verify(current, hash: u.passwordHash) else {
             throw IAMError.forbidden("The current password is wrong.")
@@ -212,6 +216,7 @@ extension IAMService {
         u.passwordHash = try PasswordHasher.hash(new)
         u.mustChangePassword = false
         try await store.updateUser(u)
+        try await store.deleteSessions(userID: u.id, except: keepSession.map(Self.tokenHash))
     }
 
     package func deleteUser(name: String, by actor: Principal) async throws {
@@ -274,7 +279,7 @@ extension IAMService {
         "The root access key comes from the server's configuration (MAXIOFS_ROOT_ACCESS_KEY or the data directory).")
 
     package func setAccessKeyStatus(id: String, active: Bool, by actor: Principal) async throws {
-        if id == root.accessKey { throw Self.rootKeyFixed }
+        if id == root.accessKey && actor.isGlobalAdmin { throw Self.rootKeyFixed }
         let (_, owner) = try await accessKey(id: id, by: actor)
         // A user may disable its own key; enabling one again is for its administrators (who may have disabled it).
         if active && !canManage(tenant: owner.tenantID, actor) { throw Self.denied() }
@@ -283,7 +288,7 @@ extension IAMService {
     }
 
     package func deleteAccessKey(id: String, by actor: Principal) async throws {
-        if id == root.accessKey { throw Self.rootKeyFixed }
+        if id == root.accessKey && actor.isGlobalAdmin { throw Self.rootKeyFixed }
         _ = try await accessKey(id: id, by: actor)
         try await store.deleteAccessKey(id: id)
         invalidate()

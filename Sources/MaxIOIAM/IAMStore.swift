@@ -75,4 +75,6 @@ package protocol IAMStore: Sendable {
     func session(tokenHash: String) async throws -> SessionRecord?
     func touchSession(tokenHash: String, at: Date) async throws
     func deleteSession(tokenHash: String) async throws
+    /// Ends every session of a user but `except` (a password change, a disabled account).
+    func deleteSessions(userID: String, except: String?) async throws
 }

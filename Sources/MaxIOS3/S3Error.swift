@@ -15,6 +15,8 @@ package enum S3ErrorCode: String, Sendable {
     case NoSuchLifecycleConfiguration, NoSuchWebsiteConfiguration, ObjectLockConfigurationNotFoundError
     case ReplicationConfigurationNotFoundError, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError
     case InvalidTag, InvalidBucketState, NoSuchObjectLockConfiguration, MalformedPolicy
+    case AccessControlListNotSupported, InvalidBucketAclWithObjectOwnership, UnresolvableGrantByEmailAddress
+    case MalformedACLError
 
     package var status: Int {
         switch self {
@@ -113,6 +115,13 @@ package enum S3ErrorCode: String, Sendable {
         case .NoSuchCORSConfiguration: return "The CORS configuration does not exist"
         case .NoSuchBucketPolicy: return "The bucket policy does not exist"
         case .MalformedPolicy: return "Policies must be valid JSON and the first byte must be '{'"
+        case .AccessControlListNotSupported: return "The bucket does not allow ACLs"
+        case .InvalidBucketAclWithObjectOwnership:
+            return "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+        case .UnresolvableGrantByEmailAddress:
+            return "The e-mail address you provided does not match any account on record."
+        case .MalformedACLError:
+            return "The XML you provided was not well-formed or did not validate against our published schema"
         case .ServerSideEncryptionConfigurationNotFoundError:
             return "The server side encryption configuration was not found"
         case .NoSuchLifecycleConfiguration: return "The lifecycle configuration does not exist"

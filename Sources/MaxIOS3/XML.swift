@@ -49,6 +49,9 @@ package struct XMLWriter: Sendable {
 
     package mutating func finish() -> String { out }
 
+    /// Appends markup as it is (a start tag with attributes).
+    package mutating func raw(_ markup: String) { out += markup }
+
     package static func escape(_ s: String, into out: inout String) {
         var needs = false
         for c in s.utf8 where c == 38 || c == 60 || c == 62 || c == 34 || c == 39 || c < 32 {

@@ -170,17 +170,27 @@ extension S3API {
                 region = lc
             }
         }
-        if let acl = call.header("x-amz-acl"),
-            !["private", "public-read", "public-read-write", "authenticated-read"].contains(acl)
-        {
-            throw S3Error(.InvalidArgument, "Invalid canned ACL \(acl)")
-        }
         // Object Lock at creation turns versioning on, for good.
         let locked = call.header(.amzBucketObjectLockEnabled)?.lowercased() == "true"
         var record = BucketRecord(
             name: name, owner: call.ownerID, region: region, createdAt: Date(),
             versioning: locked ? .enabled : .unversioned, objectLock: locked ? ObjectLockConfig(enabled: true) : nil)
         record.tenant = call.principal?.tenantID ?? ""
+        // Object ownership (AWS's default for new buckets: ACLs disabled) and the bucket ACL.
+        var ownership = ObjectOwnership.bucketOwnerEnforced
+        if let o = call.header("x-amz-object-ownership") {
+            guard let parsed = ObjectOwnership(rawValue: o) else {
+                throw S3Error(.InvalidArgument, "Invalid x-amz-object-ownership header: \(o)")
+            }
+            ownership = parsed
+        }
+        record.ownership = ownership.rawValue
+        if let acl = try requestedACL(call, owner: call.ownerID, bucketOwner: call.ownerID, forObject: false) {
+            if ownership == .bucketOwnerEnforced && !acl.onlyOwners(bucketOwner: call.ownerID) {
+                throw S3Error(.InvalidBucketAclWithObjectOwnership)
+            }
+            if ownership != .bucketOwnerEnforced { record.acl = acl.encoded() }
+        }
         try await metadata.createBucket(record)
         accessCache.drop(name)
         var headers = HTTPFields()

@@ -119,7 +119,8 @@ extension S3API {
 
     func createMultipartUpload(_ call: S3Call) async throws -> Response {
         let (bucket, key) = try requireKey(call)
-        let meta = try objectMeta(from: call)
+        var meta = try objectMeta(from: call)
+        meta.acl = try await objectACLForWrite(call)
         if meta.lockMode != nil || meta.legalHold, try await existingBucket(call).objectLock?.enabled != true {
             throw Self.missingLockConfiguration
         }

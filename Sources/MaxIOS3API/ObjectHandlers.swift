@@ -100,7 +100,8 @@ extension S3API {
                 extra: [("ProposedSize", String(declared)), ("MaxSizeAllowed", String(S3Limits.maxSinglePut))])
         }
         let (md5, expectedSHA) = try payloadDigests(call)
-        let meta = try objectMeta(from: call)
+        var meta = try objectMeta(from: call)
+        meta.acl = try await objectACLForWrite(call)
         let condition = try writeCondition(call)
         let trailers = TrailerBox()
         let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
@@ -527,6 +528,8 @@ extension S3API {
                 }
             }
             meta.tags = taggingDirective == "REPLACE" ? newTags : open.record.meta.tags
+            // ACLs are never copied (as AWS): the request's, or the default.
+            meta.acl = try await objectACLForWrite(call)
             // Object Lock settings are never copied: the request's headers (or the bucket default) apply.
             try applyLockHeaders(call, to: &meta)
             var algorithm = open.record.meta.checksums?.keys.first.flatMap(ChecksumAlgorithm.init(rawValue:))

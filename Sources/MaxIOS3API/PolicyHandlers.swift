@@ -18,12 +18,18 @@ extension S3API {
         guard let text = String(bytes: buffer.readableBytesView, encoding: .utf8) else {
             throw S3Error(.MalformedPolicy, "Policies must be valid JSON and the first byte must be '{'")
         }
+        let policy: BucketPolicy
         do {
-            _ = try BucketPolicy.parse(text, bucket: bucket)
+            policy = try BucketPolicy.parse(text, bucket: bucket)
         } catch let e as PolicyError {
             throw S3Error(.MalformedPolicy, e.message)
         }
-        try await metadata.setBucketPolicy(bucket: bucket, policy: text)
+        if policy.isPublic, let b = try await metadata.bucket(bucket),
+            Self.publicAccessBlock(b)?.blockPublicPolicy == true
+        {
+            throw S3Error(.AccessDenied, "Access Denied: BlockPublicPolicy is set on this bucket")
+        }
+        try await metadata.setBucketSetting(bucket: bucket, .policy, value: text)
         accessCache.drop(bucket)
         return Response(status: .noContent)
     }
@@ -38,7 +44,7 @@ extension S3API {
 
     func deleteBucketPolicy(_ call: S3Call) async throws -> Response {
         let bucket = try requireBucket(call)
-        try await metadata.setBucketPolicy(bucket: bucket, policy: nil)
+        try await metadata.setBucketSetting(bucket: bucket, .policy, value: nil)
         accessCache.drop(bucket)
         return Response(status: .noContent)
     }

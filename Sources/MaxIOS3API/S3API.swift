@@ -267,6 +267,16 @@ package struct S3API: HTTPResponder {
         case .GetBucketPolicy: return try await getBucketPolicy(call)
         case .DeleteBucketPolicy: return try await deleteBucketPolicy(call)
         case .GetBucketPolicyStatus: return try await getBucketPolicyStatus(call)
+        case .GetBucketAcl: return try await getBucketAcl(call)
+        case .PutBucketAcl: return try await putBucketAcl(call)
+        case .GetObjectAcl: return try await getObjectAcl(call)
+        case .PutObjectAcl: return try await putObjectAcl(call)
+        case .GetBucketOwnershipControls: return try await getBucketOwnershipControls(call)
+        case .PutBucketOwnershipControls: return try await putBucketOwnershipControls(call)
+        case .DeleteBucketOwnershipControls: return try await deleteBucketOwnershipControls(call)
+        case .GetPublicAccessBlock: return try await getPublicAccessBlock(call)
+        case .PutPublicAccessBlock: return try await putPublicAccessBlock(call)
+        case .DeletePublicAccessBlock: return try await deletePublicAccessBlock(call)
         default:
             throw S3Error(.NotImplemented, "\(call.operation.rawValue) is not implemented by this server yet.")
         }

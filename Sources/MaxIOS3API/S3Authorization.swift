@@ -57,9 +57,15 @@ extension S3API {
     func bucketAccess(_ b: BucketRecord) async throws -> BucketAccess {
         // A stored policy was valid when it was put; one that no longer parses denies nothing and allows nothing.
         let policy = b.policy.flatMap { try? BucketPolicy.parse($0, bucket: b.name) }
-        return BucketAccess(
+        var access = BucketAccess(
             name: b.name, tenantID: b.tenant.isEmpty ? nil : b.tenant, owner: b.owner, policy: policy,
             grants: try await iam.store.grants(bucket: b.name))
+        access.ownership = b.ownership.flatMap(ObjectOwnership.init(rawValue:))
+        access.acl = AccessControlList.decode(b.acl)
+        access.publicAccessBlock = b.publicAccessBlock.flatMap {
+            try? JSONDecoder().decode(PublicAccessBlock.self, from: Data($0.utf8))
+        }
+        return access
     }
 
     /// Condition keys of a request for bucket policies.
@@ -124,22 +130,45 @@ extension S3API {
         // Per-key operations are checked key by key in their handler.
         if call.operation == .DeleteObjects { return access }
         let action = call.operation.iamAction(versioned: call.query["versionId"] != nil)
-        let decision = Authorizer.authorize(
+        let context = policyContext(call)
+        var decision = Authorizer.authorize(
             principal: principal, action: action, bucket: access, resource: Self.arn(bucket, call.key),
-            context: policyContext(call))
+            context: context)
+        // Only when nothing else allowed it: the object's own ACL (ACLs enabled), which needs a catalog read.
+        if decision == .deny(explicit: false), access.aclsEnabled, let key = call.key,
+            AccessControlList.objectPermission(for: action) != nil
+        {
+            let acl = try await objectACL(
+                bucket: bucket, key: key, versionID: call.query["versionId"], owner: access.owner)
+            decision = Authorizer.authorize(
+                principal: principal, action: action, bucket: access, resource: Self.arn(bucket, key),
+                context: context, objectACL: acl)
+        }
         guard decision == .allow else { throw Self.accessDenied }
         return access
     }
 
     /// A further check inside a handler (a key of DeleteObjects, the source of a copy).
-    func allows(_ call: S3Call, action: String, bucket: String, key: String?) async throws -> Bool {
+    func allows(_ call: S3Call, action: String, bucket: String, key: String?, versionID: String? = nil)
+        async throws -> Bool
+    {
         guard let principal = call.principal, principal.isGlobalAdmin else {
             guard let access = try await bucketAccess(bucket) else {
                 throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", bucket)])
             }
-            return Authorizer.authorize(
+            let context = policyContext(call)
+            var decision = Authorizer.authorize(
                 principal: call.principal, action: action, bucket: access, resource: Self.arn(bucket, key),
-                context: policyContext(call)) == .allow
+                context: context)
+            if decision == .deny(explicit: false), access.aclsEnabled, let key,
+                AccessControlList.objectPermission(for: action) != nil
+            {
+                let acl = try await objectACL(bucket: bucket, key: key, versionID: versionID, owner: access.owner)
+                decision = Authorizer.authorize(
+                    principal: call.principal, action: action, bucket: access, resource: Self.arn(bucket, key),
+                    context: context, objectACL: acl)
+            }
+            return decision == .allow
         }
         return true
     }
@@ -162,9 +191,24 @@ extension S3API {
         return (owner, try await iam.store.user(id: owner)?.displayName ?? owner)
     }
 
+    /// The ACL of a version (the latest without `versionID`); the owner's full control when none was set, nil when
+    /// there is no such object (the request is then refused as unauthorized, not as missing).
+    func objectACL(bucket: String, key: String, versionID: String?, owner: String) async throws -> AccessControlList? {
+        let record: ObjectRecord?
+        if let versionID {
+            record = try await metadata.objectVersion(bucket: bucket, key: key, versionID: versionID)
+        } else {
+            record = try await metadata.object(bucket: bucket, key: key)
+        }
+        guard let record, !record.isDeleteMarker else { return nil }
+        return AccessControlList.decode(record.meta.acl) ?? AccessControlList(owner: owner, grants: [])
+    }
+
     /// Read access to a copy source: AccessDenied otherwise.
     func authorizeCopySource(_ call: S3Call, bucket: String, key: String, versionID: String?) async throws {
         let action = versionID == nil ? "s3:GetObject" : "s3:GetObjectVersion"
-        guard try await allows(call, action: action, bucket: bucket, key: key) else { throw Self.accessDenied }
+        guard try await allows(call, action: action, bucket: bucket, key: key, versionID: versionID) else {
+            throw Self.accessDenied
+        }
     }
 }

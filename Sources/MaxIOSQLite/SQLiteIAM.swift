@@ -491,6 +491,13 @@ extension SQLiteMetadataStore: IAMStore {
         }
     }
 
+    package func deleteSessions(userID: String, except: String?) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM sessions WHERE user_id = ? AND token_hash != ?", arguments: [userID, except ?? ""])
+        }
+    }
+
     package func deleteSession(tokenHash: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash])

@@ -131,6 +131,14 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                     """, arguments: [String(Date().timeIntervalSince1970)])
         }
         m.registerMigration("v8-iam", migrate: Self.migrateIAM)
+        m.registerMigration("v9-acl") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE buckets ADD COLUMN acl TEXT;
+                    ALTER TABLE buckets ADD COLUMN ownership TEXT DEFAULT 'BucketOwnerEnforced';
+                    ALTER TABLE buckets ADD COLUMN public_access_block TEXT;
+                    """)
+        }
         return m
     }
 
@@ -152,6 +160,9 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         b.maxBytes = row["max_bytes"]
         b.maxObjects = row["max_objects"]
         b.policy = row["policy"]
+        b.acl = row["acl"]
+        b.ownership = row["ownership"]
+        b.publicAccessBlock = row["public_access_block"]
         return b
     }
 
@@ -176,11 +187,14 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
             }
             try db.execute(
                 sql:
-                    "INSERT INTO buckets(name, owner, region, created_at, versioning, object_lock, tenant) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    """
+                    INSERT INTO buckets(name, owner, region, created_at, versioning, object_lock, tenant, acl, ownership)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                 arguments: [
                     bucket.name, bucket.owner, bucket.region, bucket.createdAt.timeIntervalSince1970,
                     bucket.versioning.rawValue, try bucket.objectLock.map { try JSONEncoder().encode($0) },
-                    bucket.tenant,
+                    bucket.tenant, bucket.acl, bucket.ownership,
                 ])
         }
     }

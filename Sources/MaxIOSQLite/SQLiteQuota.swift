@@ -154,9 +154,10 @@ extension SQLiteMetadataStore {
         }
     }
 
-    package func setBucketPolicy(bucket: String, policy: String?) async throws {
+    package func setBucketSetting(bucket: String, _ setting: BucketSetting, value: String?) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE buckets SET policy = ? WHERE name = ?", arguments: [policy, bucket])
+            try db.execute(
+                sql: "UPDATE buckets SET \(setting.rawValue) = ? WHERE name = ?", arguments: [value, bucket])
             if db.changesCount == 0 { throw StorageError.noSuchBucket }
         }
     }

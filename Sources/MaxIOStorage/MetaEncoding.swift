@@ -6,7 +6,7 @@ extension ObjectMeta {
     private enum Field: UInt8 {
         case contentType = 1, cacheControl, contentDisposition, contentEncoding, contentLanguage, expires
         case storageClass, userKey, userValue, checksumAlgorithm, checksumValue, checksumType, tagKey, tagValue,
-            lockMode, lockRetainUntil, legalHold
+            lockMode, lockRetainUntil, legalHold, acl
     }
 
     static let formatVersion: UInt8 = 1
@@ -48,6 +48,7 @@ extension ObjectMeta {
         put(.lockMode, lockMode?.rawValue)
         put(.lockRetainUntil, lockRetainUntil.map { String($0.timeIntervalSince1970) })
         put(.legalHold, legalHold ? "ON" : nil)
+        put(.acl, acl)
         return out
     }
 
@@ -88,6 +89,7 @@ extension ObjectMeta {
             case .lockMode: lockMode = LockMode(rawValue: value)
             case .lockRetainUntil: lockRetainUntil = Double(value).map { Date(timeIntervalSince1970: $0) }
             case .legalHold: legalHold = value == "ON"
+            case .acl: acl = value
             case .tagKey: pendingTag = value
             case .tagValue:
                 guard let k = pendingTag else { return nil }

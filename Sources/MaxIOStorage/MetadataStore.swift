@@ -1,5 +1,13 @@
 import Foundation
 
+/// Bucket settings kept as opaque text by the catalog (their grammar belongs to MaxIOIAM).
+package enum BucketSetting: String, Sendable {
+    case policy
+    case acl
+    case ownership
+    case publicAccessBlock = "public_access_block"
+}
+
 /// The catalog: buckets and object metadata. Every method is one transaction.
 /// Implementations: SQLite (embedded default); PostgreSQL (cluster) later. Methods throw `StorageError`
 /// for expected outcomes; anything else is an internal error.
@@ -9,8 +17,8 @@ package protocol MetadataStore: Sendable {
     func createBucket(_ bucket: BucketRecord) async throws
     /// Sets a bucket's quotas (0 = unlimited). Throws `noSuchBucket`.
     func setBucketQuota(bucket: String, maxBytes: Int64, maxObjects: Int64) async throws
-    /// Sets (or with nil removes) a bucket's policy. Throws `noSuchBucket`.
-    func setBucketPolicy(bucket: String, policy: String?) async throws
+    /// Sets (or with nil removes) one of a bucket's access settings. Throws `noSuchBucket`.
+    func setBucketSetting(bucket: String, _ setting: BucketSetting, value: String?) async throws
     /// Reserves `bytes` (and `objects` objects) against the quotas of the bucket and its tenant before a body is
     /// accepted; nil when no quota applies. Throws `quotaExceeded` when usage plus live reservations would exceed
     /// a quota, `noSuchBucket`. The reservation lapses after `ttl` seconds.

@@ -324,7 +324,7 @@ package struct ObjectService: Sendable {
 
     /// The latest version of a key, or the one asked for; `noSuchKey` / `noSuchVersion` when there is none,
     /// `deleteMarker` when it is a delete marker.
-    func lookup(bucket: String, key: String, versionID: String?) async throws -> ObjectRecord {
+    package func lookup(bucket: String, key: String, versionID: String?) async throws -> ObjectRecord {
         let found: ObjectRecord?
         if let versionID {
             found = try await metadata.objectVersion(bucket: bucket, key: key, versionID: versionID)

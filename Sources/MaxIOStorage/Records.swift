@@ -31,6 +31,12 @@ package struct BucketRecord: Sendable, Equatable {
     package var maxObjects: Int64 = 0
     /// The bucket policy (JSON) as it was put; nil when none.
     package var policy: String? = nil
+    /// The bucket ACL (JSON, MaxIOIAM's `AccessControlList`); nil: the owner's full control only.
+    package var acl: String? = nil
+    /// The object ownership setting (`BucketOwnerEnforced`…); nil after DeleteBucketOwnershipControls.
+    package var ownership: String? = "BucketOwnerEnforced"
+    /// The PublicAccessBlock configuration (JSON); nil when none.
+    package var publicAccessBlock: String? = nil
 
     package init(
         name: String, owner: String, region: String, createdAt: Date, versioning: VersioningState = .unversioned,
@@ -92,6 +98,9 @@ package struct ObjectMeta: Sendable, Equatable, Codable {
     package var lockMode: LockMode?
     package var lockRetainUntil: Date?
     package var legalHold = false
+    /// The version's access control list (JSON, MaxIOIAM's `AccessControlList`); nil: only its owner, the bucket
+    /// owner, has access through ACLs.
+    package var acl: String?
 
     package init(
         contentType: String? = nil, cacheControl: String? = nil, contentDisposition: String? = nil,

@@ -169,6 +169,12 @@ IMPLEMENTED = {
     "PutBucketLifecycle",  # the legacy form shares PUT ?lifecycle
     "PutBucketPolicy",
     "DeleteBucketPolicy",
+    "PutBucketAcl",
+    "PutObjectAcl",
+    "PutBucketOwnershipControls",
+    "DeleteBucketOwnershipControls",
+    "PutPublicAccessBlock",
+    "DeletePublicAccessBlock",
 }
 
 
