@@ -53,7 +53,8 @@ package struct AccessControlList: Sendable, Equatable, Codable {
     }
 
     package static let bucketCanned: Set<String> = [
-        "private", "public-read", "public-read-write", "authenticated-read",
+        "private", "public-read", "public-read-write", "authenticated-read", "log-delivery-write",
+        "bucket-owner-full-control",
     ]
     package static let objectCanned: Set<String> = [
         "private", "public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read",
@@ -72,6 +73,9 @@ package struct AccessControlList: Sendable, Equatable, Codable {
             grants.append(ACLGrant(.group(ACLGrantee.allUsers), .read))
             grants.append(ACLGrant(.group(ACLGrantee.allUsers), .write))
         case "authenticated-read": grants.append(ACLGrant(.group(ACLGrantee.authenticatedUsers), .read))
+        case "log-delivery-write":
+            grants.append(ACLGrant(.group(ACLGrantee.logDelivery), .write))
+            grants.append(ACLGrant(.group(ACLGrantee.logDelivery), .readACP))
         case "bucket-owner-read":
             if bucketOwner != owner { grants.append(ACLGrant(.user(bucketOwner), .read)) }
         case "bucket-owner-full-control":

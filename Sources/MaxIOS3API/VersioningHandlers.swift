@@ -87,6 +87,8 @@ extension S3API {
         if let delimiter { w.element("Delimiter", enc(delimiter)) }
         if encodeURL { w.element("EncodingType", "url") }
         w.element("IsTruncated", page.isTruncated)
+        // Objects belong to the bucket owner (see ListObjects).
+        let (ownerID, ownerName) = try await bucketOwner(call)
         for v in page.versions {
             let name = v.isDeleteMarker ? "DeleteMarker" : "Version"
             w.open(name, namespace: nil)
@@ -99,7 +101,10 @@ extension S3API {
                 w.element("Size", v.size)
                 w.element("StorageClass", v.storageClass)
             }
-            owner(&w, "Owner", call)
+            w.open("Owner", namespace: nil)
+            w.element("ID", ownerID)
+            w.element("DisplayName", ownerName)
+            w.close("Owner")
             w.close(name)
         }
         for p in page.commonPrefixes {
