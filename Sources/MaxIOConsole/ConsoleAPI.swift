@@ -239,7 +239,8 @@ package struct ConsoleAPI: Sendable {
                 if let v = request.uri.queryParameters.get(kind) { body[kind] = v }
             }
             if body.isEmpty { body = try await Self.body(request) }
-            try await self.iam.store.revoke(bucket: b.name, subject: try await self.subject(body, actor))
+            try await self.iam.store.revoke(
+                bucket: b.name, subject: try await self.subject(body, actor, revoking: true))
             self.iam.invalidate()
             return ["ok": true]
         }
@@ -298,6 +299,8 @@ package struct ConsoleAPI: Sendable {
         } catch let e as APIError {
             return Self.error(e.status, e.code, e.message)
         } catch let e as HTTPError where e.status == .contentTooLarge {
+            return Self.error(.contentTooLarge, "RequestTooLarge", "The request body is larger than 1 MiB.")
+        } catch is NIOTooManyBytesError {
             return Self.error(.contentTooLarge, "RequestTooLarge", "The request body is larger than 1 MiB.")
         } catch let e as IAMError {
             switch e {
@@ -478,9 +481,11 @@ package struct ConsoleAPI: Sendable {
         ]
     }
 
-    func subject(_ body: JSON, _ actor: Principal) async throws -> GrantSubject {
+    func subject(_ body: JSON, _ actor: Principal, revoking: Bool = false) async throws -> GrantSubject {
         for kind in ["user", "group", "tenant"] {
-            if let name = body[kind] as? String { return try await iam.grantSubject(kind: kind, name: name, by: actor) }
+            if let name = body[kind] as? String {
+                return try await iam.grantSubject(kind: kind, name: name, by: actor, revoking: revoking)
+            }
         }
         throw APIError(status: .badRequest, code: "InvalidArgument", message: "Name a user, a group or a tenant.")
     }

@@ -168,7 +168,7 @@ extension IAMService {
         // Users change their own display name here; their password with `changePassword` (it needs the current
         // one); the rest is for their administrators.
         if !manager && (c.role != nil || c.status != nil || c.temporary != nil || c.unlock) { throw Self.denied() }
-        if !manager && c.password != nil {
+        if c.password != nil && (!manager || u.id == actor.userID) {
             throw IAMError.forbidden("Change your own password with the current one (POST /api/v1/auth/password).")
         }
         if let role = c.role {
@@ -346,9 +346,11 @@ extension IAMService {
 
     /// Resolves `--user`/`--group`/`--tenant` names into a grant subject the actor may name.
     /// Tenant administrators name subjects of their own tenant; global administrators any (to share a bucket
-    /// across tenants).
-    package func grantSubject(kind: String, name: String, by actor: Principal) async throws -> GrantSubject {
-        let global = actor.isGlobalAdmin
+    /// across tenants). `revoking`: any subject, so a tenant administrator can end a grant a global one made.
+    package func grantSubject(kind: String, name: String, by actor: Principal, revoking: Bool = false) async throws
+        -> GrantSubject
+    {
+        let global = actor.isGlobalAdmin || revoking
         switch kind {
         case "user":
             guard let u = try await store.user(named: name), global || u.tenantID == actor.tenantID else {

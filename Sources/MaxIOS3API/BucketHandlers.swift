@@ -57,6 +57,8 @@ extension S3API {
             buffer = try await body.collect(upTo: limit)
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw tooLarge
+        } catch is NIOTooManyBytesError {
+            throw tooLarge
         } catch {
             throw S3Error(.IncompleteBody)
         }

@@ -94,6 +94,10 @@ extension S3API {
         ] {
             if let v = call.header(name) { c["s3:" + name] = [v] }
         }
+        if let header = call.header("x-amz-tagging"), let tags = try? TagRules.parseHeader(header) {
+            for t in tags { c["s3:requestobjecttag/" + t.key.lowercased()] = [t.value] }
+            c["s3:requestobjecttagkeys"] = tags.map(\.key)
+        }
         if call.auth.accessKey.isEmpty {
             c["s3:authtype"] = []
         } else {
@@ -130,7 +134,11 @@ extension S3API {
         // Per-key operations are checked key by key in their handler.
         if call.operation == .DeleteObjects { return access }
         let action = call.operation.iamAction(versioned: call.query["versionId"] != nil)
-        let context = policyContext(call)
+        var context = policyContext(call)
+        if let key = call.key {
+            try await addExistingObjectTags(
+                &context, access, bucket: bucket, key: key, versionID: call.query["versionId"])
+        }
         var decision = Authorizer.authorize(
             principal: principal, action: action, bucket: access, resource: Self.arn(bucket, call.key),
             context: context)
@@ -156,7 +164,10 @@ extension S3API {
             guard let access = try await bucketAccess(bucket) else {
                 throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", bucket)])
             }
-            let context = policyContext(call)
+            var context = policyContext(call)
+            if let key {
+                try await addExistingObjectTags(&context, access, bucket: bucket, key: key, versionID: versionID)
+            }
             var decision = Authorizer.authorize(
                 principal: call.principal, action: action, bucket: access, resource: Self.arn(bucket, key),
                 context: context)
@@ -189,6 +200,22 @@ extension S3API {
         if owner == nil, let bucket = call.bucket { owner = try await metadata.bucket(bucket)?.owner }
         guard let owner, owner != call.ownerID else { return (call.ownerID, call.displayName) }
         return (owner, try await iam.store.user(id: owner)?.displayName ?? owner)
+    }
+
+    /// `s3:ExistingObjectTag/<key>`: the tags of the object the request names, looked up only when the bucket's
+    /// policy has a condition on them.
+    func addExistingObjectTags(
+        _ context: inout [String: [String]], _ access: BucketAccess, bucket: String, key: String, versionID: String?
+    ) async throws {
+        guard let policy = access.policy, policy.text.lowercased().contains("s3:existingobjecttag/") else { return }
+        let record: ObjectRecord?
+        if let versionID {
+            record = try await metadata.objectVersion(bucket: bucket, key: key, versionID: versionID)
+        } else {
+            record = try await metadata.object(bucket: bucket, key: key)
+        }
+        guard let record, !record.isDeleteMarker else { return }
+        for t in record.meta.tags { context["s3:existingobjecttag/" + t.key.lowercased()] = [t.value] }
     }
 
     /// The ACL of a version (the latest without `versionID`); the owner's full control when none was set, nil when

@@ -1139,3 +1139,57 @@ def test_policy_status(w, kind, public):
         }[kind]()
         w.s3.put_bucket_policy(Bucket=b, Policy=policy)
         assert policy_is_public(w.s3, b) is public
+
+
+# --------------------------------------------------------------------------
+# Policy conditions on object tags
+# --------------------------------------------------------------------------
+
+
+def test_policy_condition_on_existing_object_tag(server, w):
+    # Anonymous reads only of objects tagged public=yes; the tag is read from the named object.
+    with new_bucket(w, w.owner.client) as b:
+        w.owner.client.put_object(Bucket=b, Key="open", Body=BODY, Tagging="public=yes")
+        w.owner.client.put_object(Bucket=b, Key="closed", Body=BODY, Tagging="public=no")
+        w.owner.client.put_object(Bucket=b, Key="untagged", Body=BODY)
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{b}/*",
+                    "Condition": {"StringEquals": {"s3:ExistingObjectTag/public": "yes"}},
+                }
+            ],
+        }
+        w.owner.client.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
+        assert anon_get_status(w, b, "open") == 200
+        assert anon_get_status(w, b, "closed") == 403
+        assert anon_get_status(w, b, "untagged") == 403
+        # Retagging changes the answer at once (the tags are not cached).
+        w.owner.client.put_object_tagging(Bucket=b, Key="closed", Tagging={"TagSet": [{"Key": "public", "Value": "yes"}]})
+        assert anon_get_status(w, b, "closed") == 200
+
+
+def test_policy_condition_on_request_object_tag(server, w):
+    # Another tenant's user may write only objects it tags team=b.
+    with new_bucket(w, w.owner.client) as b:
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{w.tenant_b}:root"},
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::{b}/*",
+                    "Condition": {"StringEquals": {"s3:RequestObjectTag/team": "b"}},
+                }
+            ],
+        }
+        w.owner.client.put_bucket_policy(Bucket=b, Policy=json.dumps(policy))
+        w.b_user.client.put_object(Bucket=b, Key="tagged", Body=BODY, Tagging="team=b")
+        with pytest.raises(ClientError) as e:
+            w.b_user.client.put_object(Bucket=b, Key="untagged", Body=BODY)
+        assert error_of(e.value) == (403, "AccessDenied")
