@@ -45,8 +45,11 @@ extension S3API {
         } else if let marker = q["marker"], !marker.isEmpty {
             after = marker
         }
-        let page = try await metadata.listObjects(
-            bucket: bucket, query: ListQuery(prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys))
+        let owner = !v2 || q["fetch-owner"] == "true"
+        var owners = owner ? try await listingOwners(call) : nil
+        var query = ListQuery(prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys)
+        query.withACLs = owners?.aclsEnabled == true
+        let page = try await metadata.listObjects(bucket: bucket, query: query)
         func enc(_ s: String) -> String { encodeURL ? PercentEncoding.encode(s, keepSlash: true) : s }
 
         var w = XMLWriter(capacity: 512 + page.objects.count * 300 + page.commonPrefixes.count * 80)
@@ -72,15 +75,14 @@ extension S3API {
                 w.element("NextMarker", enc(last))
             }
         }
-        let owner = !v2 || q["fetch-owner"] == "true"
-        let (ownerID, ownerName) = owner ? try await bucketOwner(call) : ("", "")
         for o in page.objects {
             w.open("Contents", namespace: nil)
             w.element("Key", enc(o.key))
             w.element("LastModified", WireDate.iso8601(o.lastModified))
             w.element("ETag", "\"\(o.etag)\"")
             w.element("Size", o.size)
-            if owner {
+            if owners != nil, let id = owners?.owner(acl: o.acl), let (ownerID, ownerName) = try await owners?.name(id)
+            {
                 w.open("Owner", namespace: nil)
                 w.element("ID", ownerID)
                 w.element("DisplayName", ownerName)

@@ -193,13 +193,39 @@ extension S3API {
             context: policyContext(call)) == .allow
     }
 
-    /// The owner of the request's bucket, who owns every object in it (as AWS's default object ownership,
-    /// BucketOwnerEnforced): canonical id and display name.
-    func bucketOwner(_ call: S3Call) async throws -> (String, String) {
+    /// Owners for a listing: the bucket owner, and whether objects may have other owners (ACLs enabled), with
+    /// display names looked up once per listing.
+    func listingOwners(_ call: S3Call) async throws -> ListingOwners {
         var owner = call.access?.owner
-        if owner == nil, let bucket = call.bucket { owner = try await metadata.bucket(bucket)?.owner }
-        guard let owner, owner != call.ownerID else { return (call.ownerID, call.displayName) }
-        return (owner, try await iam.store.user(id: owner)?.displayName ?? owner)
+        var aclsEnabled = call.access?.aclsEnabled
+        if owner == nil || aclsEnabled == nil, let bucket = call.bucket, let b = try await metadata.bucket(bucket) {
+            owner = b.owner
+            aclsEnabled = b.ownership != ObjectOwnership.bucketOwnerEnforced.rawValue
+        }
+        var o = ListingOwners(
+            bucketOwner: owner ?? call.ownerID, aclsEnabled: aclsEnabled ?? false, iam: iam)
+        o.names[call.ownerID] = call.displayName
+        return o
+    }
+
+    /// Who owns a listed object or version: the owner in its ACL, else the bucket owner.
+    struct ListingOwners {
+        var bucketOwner: String
+        var aclsEnabled: Bool
+        let iam: IAMService
+        var names: [String: String] = [:]
+
+        func owner(acl: String?) -> String {
+            guard aclsEnabled, let acl else { return bucketOwner }
+            return AccessControlList.decode(acl)?.owner ?? bucketOwner
+        }
+
+        mutating func name(_ id: String) async throws -> (String, String) {
+            if let n = names[id] { return (id, n) }
+            let n = try await iam.store.user(id: id)?.displayName ?? id
+            names[id] = n
+            return (id, n)
+        }
     }
 
     /// `s3:ExistingObjectTag/<key>`: the tags of the object the request names, looked up only when the bucket's

@@ -70,11 +70,13 @@ extension S3API {
             }
             try Self.checkVersionSyntax(v)
         }
-        let page = try await metadata.listVersions(
-            bucket: bucket,
-            query: VersionsQuery(
-                prefix: prefix, delimiter: delimiter, keyMarker: keyMarker, versionIDMarker: versionMarker,
-                maxKeys: maxKeys))
+        // Objects belong to the bucket owner, or (ACLs enabled) to the owner their ACL names.
+        var owners = try await listingOwners(call)
+        var query = VersionsQuery(
+            prefix: prefix, delimiter: delimiter, keyMarker: keyMarker, versionIDMarker: versionMarker,
+            maxKeys: maxKeys)
+        query.withACLs = owners.aclsEnabled
+        let page = try await metadata.listVersions(bucket: bucket, query: query)
         var w = XMLWriter(capacity: 512 + page.versions.count * 400)
         w.open("ListVersionsResult")
         w.element("Name", bucket)
@@ -87,8 +89,6 @@ extension S3API {
         if let delimiter { w.element("Delimiter", enc(delimiter)) }
         if encodeURL { w.element("EncodingType", "url") }
         w.element("IsTruncated", page.isTruncated)
-        // Objects belong to the bucket owner (see ListObjects).
-        let (ownerID, ownerName) = try await bucketOwner(call)
         for v in page.versions {
             let name = v.isDeleteMarker ? "DeleteMarker" : "Version"
             w.open(name, namespace: nil)
@@ -101,6 +101,7 @@ extension S3API {
                 w.element("Size", v.size)
                 w.element("StorageClass", v.storageClass)
             }
+            let (ownerID, ownerName) = try await owners.name(owners.owner(acl: v.acl))
             w.open("Owner", namespace: nil)
             w.element("ID", ownerID)
             w.element("DisplayName", ownerName)

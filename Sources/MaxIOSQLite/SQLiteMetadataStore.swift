@@ -382,7 +382,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         var count = 0
         scan: while true {
             var sql =
-                "SELECT key, size, etag, last_modified, storage_class FROM objects WHERE bucket = ? AND delete_marker = 0 AND key \(lower.1 ? ">=" : ">") ?"
+                "SELECT key, size, etag, last_modified, storage_class\(q.withACLs ? ", meta" : "") FROM objects WHERE bucket = ? AND delete_marker = 0 AND key \(lower.1 ? ">=" : ">") ?"
             var args: StatementArguments = [bucket, Data(lower.0)]
             if let upper {
                 sql += " AND key < ?"
@@ -414,11 +414,12 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                     break scan
                 }
                 let s = String(decoding: key, as: UTF8.self)
-                page.objects.append(
-                    ListedObject(
-                        key: s, size: row["size"], etag: row["etag"],
-                        lastModified: Date(timeIntervalSince1970: row["last_modified"]),
-                        storageClass: row["storage_class"]))
+                var listed = ListedObject(
+                    key: s, size: row["size"], etag: row["etag"],
+                    lastModified: Date(timeIntervalSince1970: row["last_modified"]),
+                    storageClass: row["storage_class"])
+                if q.withACLs, let meta = row["meta"] as Data? { listed.acl = ObjectMeta(encoded: meta)?.acl }
+                page.objects.append(listed)
                 page.lastItem = s
                 count += 1
             }

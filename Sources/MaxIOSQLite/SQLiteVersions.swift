@@ -463,8 +463,9 @@ extension SQLiteMetadataStore {
         var count = 0
         var lastVersion: ListedVersion?
         var lastPrefix: String?
-        let latestSQL = "SELECT \(Self.listColumns), 1 AS latest FROM objects WHERE bucket = ?"
-        let olderSQL = "SELECT \(Self.listColumns), 0 AS latest FROM object_versions WHERE bucket = ?"
+        let columns = Self.listColumns + (q.withACLs ? ", meta" : "")
+        let latestSQL = "SELECT \(columns), 1 AS latest FROM objects WHERE bucket = ?"
+        let olderSQL = "SELECT \(columns), 0 AS latest FROM object_versions WHERE bucket = ?"
         scan: while true {
             let rows: [Row]
             var args: StatementArguments
@@ -523,11 +524,12 @@ extension SQLiteMetadataStore {
                     page.isTruncated = true
                     break scan
                 }
-                let v = ListedVersion(
+                var v = ListedVersion(
                     key: String(decoding: key, as: UTF8.self), versionID: VersionID.display(row["version_id"]),
                     isLatest: row["latest"], isDeleteMarker: row["delete_marker"], size: row["size"],
                     etag: row["etag"], lastModified: Date(timeIntervalSince1970: row["last_modified"]),
                     storageClass: row["storage_class"])
+                if q.withACLs, let meta = row["meta"] as Data? { v.acl = ObjectMeta(encoded: meta)?.acl }
                 page.versions.append(v)
                 lastVersion = v
                 lastPrefix = nil

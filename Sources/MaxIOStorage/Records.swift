@@ -173,6 +173,8 @@ package struct ListedObject: Sendable, Equatable {
     package var etag: String
     package var lastModified: Date
     package var storageClass: String
+    /// The object's ACL (raw), when the query asked for ACLs.
+    package var acl: String? = nil
 
     package init(key: String, size: Int64, etag: String, lastModified: Date, storageClass: String) {
         self.key = key
@@ -200,6 +202,9 @@ package struct ListQuery: Sendable {
     /// Exclusive start: only keys (and prefixes) greater than this.
     package var after: String?
     package var maxKeys: Int
+
+    /// Also return each object's ACL (for owners in buckets with ACLs enabled).
+    package var withACLs = false
 
     package init(prefix: String, delimiter: String?, after: String?, maxKeys: Int) {
         self.prefix = prefix

@@ -56,6 +56,9 @@ package struct VersionsQuery: Sendable {
     package var versionIDMarker: String?
     package var maxKeys: Int
 
+    /// Also return each version's ACL (for owners in buckets with ACLs enabled).
+    package var withACLs = false
+
     package init(prefix: String, delimiter: String?, keyMarker: String?, versionIDMarker: String?, maxKeys: Int) {
         self.prefix = prefix
         self.delimiter = delimiter
@@ -75,6 +78,8 @@ package struct ListedVersion: Sendable, Equatable {
     package var etag: String
     package var lastModified: Date
     package var storageClass: String
+    /// The version's ACL (raw), when the query asked for ACLs.
+    package var acl: String? = nil
 
     package init(
         key: String, versionID: String, isLatest: Bool, isDeleteMarker: Bool, size: Int64, etag: String,

@@ -367,16 +367,7 @@ def test_who_owns_an_object_another_account_writes(server, w, ownership):
                     assert full(w.owner.id) in grant_set(acl), acl["Grants"]
 
 
-LISTING_OWNER_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="known gap (docs/s3-compatibility.md): listings name the bucket owner, not a writer who owns its object",
-)
-
-
-@pytest.mark.parametrize(
-    "ownership",
-    [pytest.param(o, marks=LISTING_OWNER_GAP) if o != "BucketOwnerEnforced" else o for o in OWNERSHIPS],
-)
+@pytest.mark.parametrize("ownership", OWNERSHIPS)
 def test_listings_show_the_object_owner(server, w, ownership):
     # ListObjects(V2) / ListObjectVersions name each object's owner: the writer unless the bucket owner owns it.
     with written_by_another_account(server, w, ownership) as (b, expected):
