@@ -120,6 +120,7 @@ package struct S3API: HTTPResponder {
                 bucket: target.bucket, key: target.key, query: query, identity: identity, auth: auth,
                 resource: resource)
             call.access = try await authorize(call)
+            try await checkExpectedOwner(call)
             response = try await dispatch(call)
         } catch {
             response = errorResponse(

@@ -193,6 +193,25 @@ extension S3API {
             context: policyContext(call)) == .allow
     }
 
+    /// `x-amz-expected-bucket-owner`: AccessDenied unless the bucket's owner is the one named (its canonical id,
+    /// or its tenant's name or id, the tenant being the account).
+    func checkExpectedOwner(_ call: S3Call) async throws {
+        guard let expected = call.header("x-amz-expected-bucket-owner"), call.operation != .CreateBucket,
+            let bucket = call.bucket
+        else { return }
+        guard try await bucketOwnedBy(expected, bucket: bucket, access: call.access) else { throw Self.accessDenied }
+    }
+
+    func bucketOwnedBy(_ expected: String, bucket: String, access known: BucketAccess?) async throws -> Bool {
+        var access = known
+        if access == nil { access = try await bucketAccess(bucket) }
+        guard let access else { throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", bucket)]) }
+        if expected == access.owner { return true }
+        guard let tenant = access.tenantID else { return false }
+        if expected == tenant { return true }
+        return try await iam.store.tenant(id: tenant)?.name == expected
+    }
+
     /// Owners for a listing: the bucket owner, and whether objects may have other owners (ACLs enabled), with
     /// display names looked up once per listing.
     func listingOwners(_ call: S3Call) async throws -> ListingOwners {
@@ -259,6 +278,11 @@ extension S3API {
 
     /// Read access to a copy source: AccessDenied otherwise.
     func authorizeCopySource(_ call: S3Call, bucket: String, key: String, versionID: String?) async throws {
+        if let expected = call.header("x-amz-source-expected-bucket-owner"),
+            try await !bucketOwnedBy(expected, bucket: bucket, access: nil)
+        {
+            throw Self.accessDenied
+        }
         let action = versionID == nil ? "s3:GetObject" : "s3:GetObjectVersion"
         guard try await allows(call, action: action, bucket: bucket, key: key, versionID: versionID) else {
             throw Self.accessDenied

@@ -1292,3 +1292,25 @@ def test_authorization_matrix(server, s3, world, op, principal, account, level):
             op.cleanup(ctx)
         if op.fresh:
             purge_bucket(s3, bucket)
+
+
+def test_expected_bucket_owner(s3, world):
+    # x-amz-expected-bucket-owner names the bucket's owner: its canonical id, or its tenant (the account).
+    bucket = world.bucket
+    for good in (world.owner.id, world.tenant_a):
+        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=good)
+        s3.list_objects_v2(Bucket=bucket, ExpectedBucketOwner=good)
+    for bad in (world.b_user.id, world.tenant_b, "123456789012"):
+        with s3_error(403, "AccessDenied"):
+            s3.list_objects_v2(Bucket=bucket, ExpectedBucketOwner=bad)
+        with s3_error(403, "AccessDenied"):
+            s3.get_object(Bucket=bucket, Key=OBJ, ExpectedBucketOwner=bad)
+    # The copy source's owner is checked with x-amz-source-expected-bucket-owner.
+    with s3_error(403, "AccessDenied"):
+        s3.copy_object(
+            Bucket=world.b_bucket, Key="copied", CopySource={"Bucket": bucket, "Key": OBJ},
+            ExpectedSourceBucketOwner=world.tenant_b)
+    s3.copy_object(
+        Bucket=world.b_bucket, Key="copied", CopySource={"Bucket": bucket, "Key": OBJ},
+        ExpectedSourceBucketOwner=world.tenant_a)
+    s3.delete_object(Bucket=world.b_bucket, Key="copied")
