@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MaxIOCore
 import MaxIOIAM
 import NIOCore
@@ -130,5 +131,57 @@ import Testing
         }
         try await f.put("a", String(repeating: "x", count: 30), bucket: "two")
         #expect(try await f.metadata.tenantUsage(id: "t1").bytes == 100)
+    }
+}
+
+/// A catalog written by a release before tenants (migrations up to v7) opens with its usage counted.
+@Suite struct IAMMigrationTests {
+    @Test func usageOfAnOlderCatalogIsCountedByTheMigration() async throws {
+        let dir = NSTemporaryDirectory() + "maxiofs-migrate-" + randomHexID(bytes: 6)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/meta.sqlite"
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteMetadataStore.migrator.migrate(pool, upTo: "v7-catalog-info")
+            try await pool.write { db in
+                try db.execute(
+                    sql:
+                        "INSERT INTO buckets(name, owner, region, created_at, versioning) VALUES ('old', 'o', 'r', 0, 'Enabled')"
+                )
+                for (key, size, marker) in [("a", 100, 0), ("b", 50, 0), ("c", 0, 1)] {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO objects(bucket, key, size, etag, last_modified, storage_class, blob_id, meta,
+                                parts, version_id, delete_marker, seq)
+                            VALUES ('old', ?, ?, 'e', 0, 'STANDARD', 'x', x'01', 0, 'v', ?, 1)
+                            """, arguments: [Data(key.utf8), size, marker])
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO object_versions(bucket, key, seq, version_id, size, etag, last_modified, storage_class,
+                            blob_id, meta, parts, delete_marker)
+                        VALUES ('old', ?, 0, 'v0', 25, 'e', 0, 'STANDARD', 'y', x'01', 0, 0)
+                        """, arguments: [Data("a".utf8)])
+                try db.execute(
+                    sql: """
+                        INSERT INTO uploads(upload_id, bucket, key, initiated, owner, meta) VALUES ('u1', 'old', ?, 0, 'o', x'01')
+                        """, arguments: [Data("m".utf8)])
+                try db.execute(
+                    sql: """
+                        INSERT INTO upload_parts(upload_id, number, size, etag, last_modified, blob_id)
+                        VALUES ('u1', 1, 7, 'e', 0, 'z')
+                        """)
+            }
+        }
+        let store = try SQLiteMetadataStore(path: path, durable: false)
+        let b = try #require(try await store.bucket("old"))
+        #expect(b.usedBytes == 182)  // 100 + 50 + 25 + 7 (the part of the upload in progress)
+        #expect(b.objectCount == 3)  // the delete marker is not an object
+        #expect(b.tenant == "")
+        #expect(b.ownership == "BucketOwnerEnforced")
+        // And the triggers keep it from now on.
+        _ = try await store.deleteObject(bucket: "old", key: "b", versionID: "v", ifMatch: nil, bypassGovernance: false)
+        #expect(try await store.bucket("old")?.usedBytes == 132)
     }
 }
