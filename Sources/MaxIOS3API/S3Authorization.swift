@@ -134,54 +134,44 @@ extension S3API {
         // Per-key operations are checked key by key in their handler.
         if call.operation == .DeleteObjects { return access }
         let action = call.operation.iamAction(versioned: call.query["versionId"] != nil)
+        let allowed = try await decide(
+            call, action: action, access: access, key: call.key, versionID: call.query["versionId"])
+        guard allowed else { throw Self.accessDenied }
+        return access
+    }
+
+    /// The decision for one action on one bucket or key: the object's tags are read for policies that test them,
+    /// and, only when nothing else allowed it, the object's ACL (ACLs enabled).
+    func decide(_ call: S3Call, action: String, access: BucketAccess, key: String?, versionID: String?)
+        async throws -> Bool
+    {
         var context = policyContext(call)
-        if let key = call.key {
-            try await addExistingObjectTags(
-                &context, access, bucket: bucket, key: key, versionID: call.query["versionId"])
+        if let key {
+            try await addExistingObjectTags(&context, access, bucket: access.name, key: key, versionID: versionID)
         }
+        let resource = Self.arn(access.name, key)
         var decision = Authorizer.authorize(
-            principal: principal, action: action, bucket: access, resource: Self.arn(bucket, call.key),
-            context: context)
-        // Only when nothing else allowed it: the object's own ACL (ACLs enabled), which needs a catalog read.
-        if decision == .deny(explicit: false), access.aclsEnabled, let key = call.key,
+            principal: call.principal, action: action, bucket: access, resource: resource, context: context)
+        if decision == .deny(explicit: false), access.aclsEnabled, let key,
             AccessControlList.objectPermission(for: action) != nil
         {
-            let acl = try await objectACL(
-                bucket: bucket, key: key, versionID: call.query["versionId"], owner: access.owner)
+            let acl = try await objectACL(bucket: access.name, key: key, versionID: versionID, owner: access.owner)
             decision = Authorizer.authorize(
-                principal: principal, action: action, bucket: access, resource: Self.arn(bucket, key),
-                context: context, objectACL: acl)
+                principal: call.principal, action: action, bucket: access, resource: resource, context: context,
+                objectACL: acl)
         }
-        guard decision == .allow else { throw Self.accessDenied }
-        return access
+        return decision == .allow
     }
 
     /// A further check inside a handler (a key of DeleteObjects, the source of a copy).
     func allows(_ call: S3Call, action: String, bucket: String, key: String?, versionID: String? = nil)
         async throws -> Bool
     {
-        guard let principal = call.principal, principal.isGlobalAdmin else {
-            guard let access = try await bucketAccess(bucket) else {
-                throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", bucket)])
-            }
-            var context = policyContext(call)
-            if let key {
-                try await addExistingObjectTags(&context, access, bucket: bucket, key: key, versionID: versionID)
-            }
-            var decision = Authorizer.authorize(
-                principal: call.principal, action: action, bucket: access, resource: Self.arn(bucket, key),
-                context: context)
-            if decision == .deny(explicit: false), access.aclsEnabled, let key,
-                AccessControlList.objectPermission(for: action) != nil
-            {
-                let acl = try await objectACL(bucket: bucket, key: key, versionID: versionID, owner: access.owner)
-                decision = Authorizer.authorize(
-                    principal: call.principal, action: action, bucket: access, resource: Self.arn(bucket, key),
-                    context: context, objectACL: acl)
-            }
-            return decision == .allow
+        if call.principal?.isGlobalAdmin == true { return true }
+        guard let access = try await bucketAccess(bucket) else {
+            throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", bucket)])
         }
-        return true
+        return try await decide(call, action: action, access: access, key: key, versionID: versionID)
     }
 
     /// A further check in the request's own bucket, with what `authorize` resolved.

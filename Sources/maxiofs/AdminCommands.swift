@@ -40,27 +40,22 @@ struct TenantCommand: AsyncParsableCommand {
         @Argument var name: String
         @OptionGroup var quotas: QuotaOptions
         func run() async throws {
-            let c = try admin.client()
             var body = try quotas.body()
             body["name"] = name
-            c.output(try await perform(c) { try await c.call("POST", "/api/v1/tenants", body) }, fields: tenantFields)
+            try await admin.request("POST", "/api/v1/tenants", body, fields: tenantFields)
         }
     }
     struct List: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         func run() async throws {
-            let c = try admin.client()
-            c.output(try await perform(c) { try await c.call("GET", "/api/v1/tenants") }, fields: tenantFields)
+            try await admin.request("GET", "/api/v1/tenants", fields: tenantFields)
         }
     }
     struct Show: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var name: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) { try await c.call("GET", "/api/v1/tenants/" + pathComponent(name)) },
-                fields: tenantFields)
+            try await admin.request("GET", "/api/v1/tenants/" + pathComponent(name), fields: tenantFields)
         }
     }
     struct Update: AsyncParsableCommand {
@@ -69,12 +64,9 @@ struct TenantCommand: AsyncParsableCommand {
         @OptionGroup var quotas: QuotaOptions
         @Option(help: "active or suspended") var status: String?
         func run() async throws {
-            let c = try admin.client()
             var body = try quotas.body()
             if let status { body["status"] = status }
-            c.output(
-                try await perform(c) { try await c.call("PATCH", "/api/v1/tenants/" + pathComponent(name), body) },
-                fields: tenantFields)
+            try await admin.request("PATCH", "/api/v1/tenants/" + pathComponent(name), body, fields: tenantFields)
         }
     }
     struct Delete: AsyncParsableCommand {
@@ -83,11 +75,8 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Also delete the tenant's users, keys and groups (its buckets must be deleted first).")
         var force = false
         func run() async throws {
-            let c = try admin.client()
             let q = force ? "?force=true" : ""
-            c.output(
-                try await perform(c) { try await c.call("DELETE", "/api/v1/tenants/" + pathComponent(name) + q) },
-                fields: ["ok"])
+            try await admin.request("DELETE", "/api/v1/tenants/" + pathComponent(name) + q, fields: ["ok"])
         }
     }
 }
@@ -105,30 +94,25 @@ struct UserCommand: AsyncParsableCommand {
         @Option(help: "admin, tenant-admin, user or readonly. Default: user (admin without --tenant)") var role: String?
         @Flag(help: "The password is temporary: the user must change it at first login.") var temporary = false
         func run() async throws {
-            let c = try admin.client()
             var body: [String: Any] = ["name": name, "password": newPassword, "temporary": temporary]
             if let tenant { body["tenant"] = tenant }
             body["role"] = role ?? (tenant == nil ? "admin" : "user")
-            c.output(try await perform(c) { try await c.call("POST", "/api/v1/users", body) }, fields: userFields)
+            try await admin.request("POST", "/api/v1/users", body, fields: userFields)
         }
     }
     struct List: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option var tenant: String?
         func run() async throws {
-            let c = try admin.client()
             let q = tenant.map { "?tenant=" + pathComponent($0) } ?? ""
-            c.output(try await perform(c) { try await c.call("GET", "/api/v1/users" + q) }, fields: userFields)
+            try await admin.request("GET", "/api/v1/users" + q, fields: userFields)
         }
     }
     struct Show: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var name: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) { try await c.call("GET", "/api/v1/users/" + pathComponent(name)) },
-                fields: userFields)
+            try await admin.request("GET", "/api/v1/users/" + pathComponent(name), fields: userFields)
         }
     }
     struct Update: AsyncParsableCommand {
@@ -140,26 +124,20 @@ struct UserCommand: AsyncParsableCommand {
         @Flag(help: "Clear a lockout after failed logins.") var unlock = false
         @Flag(help: "The new password is temporary.") var temporary = false
         func run() async throws {
-            let c = try admin.client()
             var body: [String: Any] = [:]
             if let newPassword { body["password"] = newPassword }
             if temporary { body["temporary"] = true }
             if let role { body["role"] = role }
             if let status { body["status"] = status }
             if unlock { body["unlock"] = true }
-            c.output(
-                try await perform(c) { try await c.call("PATCH", "/api/v1/users/" + pathComponent(name), body) },
-                fields: userFields)
+            try await admin.request("PATCH", "/api/v1/users/" + pathComponent(name), body, fields: userFields)
         }
     }
     struct Delete: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var name: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) { try await c.call("DELETE", "/api/v1/users/" + pathComponent(name)) },
-                fields: ["ok"])
+            try await admin.request("DELETE", "/api/v1/users/" + pathComponent(name), fields: ["ok"])
         }
     }
 }
@@ -174,53 +152,41 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option(help: "The key's user. Default: the user logged in.") var user: String?
         func run() async throws {
-            let c = try admin.client()
             var body: [String: Any] = [:]
             if let user { body["user"] = user }
-            c.output(
-                try await perform(c) { try await c.call("POST", "/api/v1/access-keys", body) },
-                fields: ["access_key_id", "secret_access_key", "user", "user_id"])
+            try await admin.request(
+                "POST", "/api/v1/access-keys", body, fields: ["access_key_id", "secret_access_key", "user", "user_id"])
         }
     }
     struct List: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option var user: String?
         func run() async throws {
-            let c = try admin.client()
             let q = user.map { "?user=" + pathComponent($0) } ?? ""
-            c.output(try await perform(c) { try await c.call("GET", "/api/v1/access-keys" + q) }, fields: keyFields)
+            try await admin.request("GET", "/api/v1/access-keys" + q, fields: keyFields)
         }
     }
     struct Disable: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var id: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) {
-                    try await c.call("PATCH", "/api/v1/access-keys/" + pathComponent(id), ["status": "disabled"])
-                }, fields: keyFields)
+            try await admin.request(
+                "PATCH", "/api/v1/access-keys/" + pathComponent(id), ["status": "disabled"], fields: keyFields)
         }
     }
     struct Enable: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var id: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) {
-                    try await c.call("PATCH", "/api/v1/access-keys/" + pathComponent(id), ["status": "active"])
-                }, fields: keyFields)
+            try await admin.request(
+                "PATCH", "/api/v1/access-keys/" + pathComponent(id), ["status": "active"], fields: keyFields)
         }
     }
     struct Delete: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var id: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) { try await c.call("DELETE", "/api/v1/access-keys/" + pathComponent(id)) },
-                fields: ["ok"])
+            try await admin.request("DELETE", "/api/v1/access-keys/" + pathComponent(id), fields: ["ok"])
         }
     }
 }
@@ -235,29 +201,24 @@ struct GroupCommand: AsyncParsableCommand {
         @Argument var name: String
         @Option var tenant: String?
         func run() async throws {
-            let c = try admin.client()
             var body: [String: Any] = ["name": name]
             if let tenant { body["tenant"] = tenant }
-            c.output(try await perform(c) { try await c.call("POST", "/api/v1/groups", body) }, fields: groupFields)
+            try await admin.request("POST", "/api/v1/groups", body, fields: groupFields)
         }
     }
     struct List: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Option var tenant: String?
         func run() async throws {
-            let c = try admin.client()
             let q = tenant.map { "?tenant=" + pathComponent($0) } ?? ""
-            c.output(try await perform(c) { try await c.call("GET", "/api/v1/groups" + q) }, fields: groupFields)
+            try await admin.request("GET", "/api/v1/groups" + q, fields: groupFields)
         }
     }
     struct Delete: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var name: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) { try await c.call("DELETE", "/api/v1/groups/" + pathComponent(name)) },
-                fields: ["ok"])
+            try await admin.request("DELETE", "/api/v1/groups/" + pathComponent(name), fields: ["ok"])
         }
     }
     struct AddUser: AsyncParsableCommand {
@@ -266,11 +227,8 @@ struct GroupCommand: AsyncParsableCommand {
         @Argument var name: String
         @Argument var user: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) {
-                    try await c.call("POST", "/api/v1/groups/" + pathComponent(name) + "/members", ["user": user])
-                }, fields: groupFields)
+            try await admin.request(
+                "POST", "/api/v1/groups/" + pathComponent(name) + "/members", ["user": user], fields: groupFields)
         }
     }
     struct RemoveUser: AsyncParsableCommand {
@@ -279,12 +237,9 @@ struct GroupCommand: AsyncParsableCommand {
         @Argument var name: String
         @Argument var user: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) {
-                    try await c.call(
-                        "DELETE", "/api/v1/groups/" + pathComponent(name) + "/members/" + pathComponent(user))
-                }, fields: groupFields)
+            try await admin.request(
+                "DELETE", "/api/v1/groups/" + pathComponent(name) + "/members/" + pathComponent(user),
+                fields: groupFields)
         }
     }
 }
@@ -328,14 +283,11 @@ struct BucketPermissionCommand: AsyncParsableCommand {
         @Option(help: "read, write or admin") var level: String
         @Option(help: "When the grant lapses (ISO 8601).") var expires: String?
         func run() async throws {
-            let c = try admin.client()
             let (kind, name) = try target.subject()
             var body: [String: Any] = [kind: name, "level": level]
             if let expires { body["expires_at"] = expires }
-            c.output(
-                try await perform(c) {
-                    try await c.call("POST", "/api/v1/buckets/" + pathComponent(target.bucket) + "/permissions", body)
-                }, fields: grantFields)
+            try await admin.request(
+                "POST", "/api/v1/buckets/" + pathComponent(target.bucket) + "/permissions", body, fields: grantFields)
         }
     }
     struct Revoke: AsyncParsableCommand {
@@ -343,27 +295,19 @@ struct BucketPermissionCommand: AsyncParsableCommand {
         @OptionGroup var target: GrantTarget
         @Option(help: "Ignored (a subject has one grant per bucket).") var level: String?
         func run() async throws {
-            let c = try admin.client()
             let (kind, name) = try target.subject()
-            c.output(
-                try await perform(c) {
-                    try await c.call(
-                        "DELETE",
-                        "/api/v1/buckets/" + pathComponent(target.bucket) + "/permissions?\(kind)="
-                            + pathComponent(name))
-                }, fields: ["ok"])
+            try await admin.request(
+                "DELETE",
+                "/api/v1/buckets/" + pathComponent(target.bucket) + "/permissions?\(kind)=" + pathComponent(name),
+                fields: ["ok"])
         }
     }
     struct List: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var bucket: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) {
-                    try await c.call("GET", "/api/v1/buckets/" + pathComponent(bucket) + "/permissions")
-                },
-                fields: grantFields)
+            try await admin.request(
+                "GET", "/api/v1/buckets/" + pathComponent(bucket) + "/permissions", fields: grantFields)
         }
     }
 }
@@ -378,26 +322,27 @@ struct BucketQuotaCommand: AsyncParsableCommand {
         @Option(help: "Maximum bytes (or with a unit); 0 = unlimited.") var maxBytes: String?
         @Option(help: "Maximum objects; 0 = unlimited.") var maxObjects: Int64?
         func run() async throws {
-            let c = try admin.client()
             var body: [String: Any] = [:]
             if let maxBytes { body["max_bytes"] = try parseBytes(maxBytes) }
             if let maxObjects { body["max_objects"] = maxObjects }
-            c.output(
-                try await perform(c) {
-                    try await c.call("PUT", "/api/v1/buckets/" + pathComponent(bucket) + "/quota", body)
-                },
-                fields: quotaFields)
+            try await admin.request(
+                "PUT", "/api/v1/buckets/" + pathComponent(bucket) + "/quota", body, fields: quotaFields)
         }
     }
     struct Show: AsyncParsableCommand {
         @OptionGroup var admin: AdminOptions
         @Argument var bucket: String
         func run() async throws {
-            let c = try admin.client()
-            c.output(
-                try await perform(c) { try await c.call("GET", "/api/v1/buckets/" + pathComponent(bucket) + "/quota") },
-                fields: quotaFields)
+            try await admin.request("GET", "/api/v1/buckets/" + pathComponent(bucket) + "/quota", fields: quotaFields)
         }
+    }
+}
+
+extension AdminOptions {
+    /// Logs in, sends one request and prints the answer (`fields` in text output).
+    func request(_ method: String, _ path: String, _ body: [String: Any]? = nil, fields: [String]) async throws {
+        let c = try client()
+        c.output(try await perform(c) { try await c.call(method, path, body) }, fields: fields)
     }
 }
 
