@@ -143,6 +143,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MaxIOServerTests",
+            dependencies: ["MaxIOServer"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MaxIOIAMTests",
             dependencies: ["MaxIOIAM"],
             swiftSettings: swiftSettings

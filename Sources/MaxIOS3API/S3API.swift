@@ -135,9 +135,17 @@ package struct S3API: HTTPResponder {
         response.headers[HTTPField.Name("x-amz-id-2")!] = requestID
         response.headers[.server] = "MaxIOFS"
         let elapsed = ContinuousClock.now - startedAt
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        logger.debug(
+            "request",
+            metadata: [
+                "request_id": "\(requestID)", "operation": "\(operationName)", "status": "\(response.status.code)",
+                "method": "\(request.method.rawValue)", "resource": "\(resource)",
+                "ms": "\(Int((seconds * 1000).rounded()))",
+            ])
         metrics.end(
             operation: operationName, status: response.status.code,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            seconds: seconds,
             received: request.headers[.contentLength].flatMap(Int.init) ?? 0,
             sent: request.method == .head
                 ? 0 : response.headers[.contentLength].flatMap(Int.init) ?? response.body.contentLength ?? 0)
@@ -292,7 +300,7 @@ package struct S3API: HTTPResponder {
     }
 
     /// The one translation of errors into S3 errors.
-    func s3Error(_ error: any Error) -> S3Error {
+    func s3Error(_ error: any Error, requestID: String) -> S3Error {
         switch error {
         case let e as S3Error:
             return e
@@ -349,7 +357,7 @@ package struct S3API: HTTPResponder {
                     .BadDigest,
                     "The upload was created with checksum type \(upload ?? "none"), not \(requested).")
             case .io(let detail):
-                logger.error("storage I/O error", metadata: ["detail": "\(detail)"])
+                logger.error("storage I/O error", metadata: ["detail": "\(detail)", "request_id": "\(requestID)"])
                 return S3Error(.InternalError)
             }
         case let e as SignatureError:
@@ -392,7 +400,8 @@ package struct S3API: HTTPResponder {
             case .invalidArgument: return S3Error(.InvalidArgument, e.message)
             }
         default:
-            logger.error("internal error", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error(
+                "internal error", metadata: ["error": "\(String(reflecting: error))", "request_id": "\(requestID)"])
             return S3Error(.InternalError)
         }
     }
@@ -401,7 +410,7 @@ package struct S3API: HTTPResponder {
         _ error: any Error, resource: String, target: S3Target, versionID: String?, requestID: String,
         method: HTTPRequest.Method
     ) -> Response {
-        var e = s3Error(error)
+        var e = s3Error(error, requestID: requestID)
         // A 405 names the method of this request.
         if e.code == .MethodNotAllowed, let i = e.extra.firstIndex(where: { $0.0 == "Method" }) {
             e.extra[i].1 = method.rawValue

@@ -4,7 +4,8 @@ import MaxIOStorage
 import ServiceLifecycle
 
 /// Runs a lifecycle pass every `interval` seconds until graceful shutdown.
-struct LifecycleWorker: Service {
+struct LifecycleWorker: Service, CustomStringConvertible {
+    var description: String { "LifecycleWorker" }
     let lifecycle: LifecycleService
     let interval: TimeInterval
     let logger: Logger

@@ -25,8 +25,9 @@ package struct Server {
     }
 
     package func run() async throws {
-        var logger = Logger(label: "maxiofs")
-        logger.logLevel = Logger.Level(rawValue: config.logLevel.lowercased()) ?? .info
+        let level = SharedLogLevel(Logger.Level(rawValue: config.logLevel) ?? .info)
+        let format: LineLogHandler.Format = config.logFormat == "json" ? .json : .text
+        let logger = Logger(label: "maxiofs") { label in LineLogHandler(label: label, format: format, level: level) }
         try config.validate()
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
         // One server per data directory: the start-up clean-up below would otherwise delete the temporary files

@@ -29,8 +29,9 @@ package struct ConfigError: Error, CustomStringConvertible {
     package init(_ d: String) { description = d }
 }
 
-/// The typed configuration, built once at start-up from defaults, `MAXIOFS_*` environment variables
-/// and command-line flags (flags win).
+/// The typed configuration, built once at start-up from defaults, a configuration file (`--config`, TOML),
+/// `MAXIOFS_*` environment variables and command-line flags, in increasing precedence. Every setting is one
+/// row of `ServerConfig.keys`: its name in the file, its variable, its flag, its default and how it parses.
 package struct ServerConfig: Sendable {
     package var dataDir = "./data"
     package var s3Address = ListenAddress(host: "0.0.0.0", port: 8080)
@@ -42,6 +43,8 @@ package struct ServerConfig: Sendable {
     package var rootAccessKey: String?
     package var rootSecretKey: String?
     package var logLevel = "info"
+    /// `text` (one readable line per entry) or `json` (one JSON object per line).
+    package var logFormat = "text"
     /// Seconds between lifecycle passes; 0 turns the background pass off.
     package var lifecycleInterval: TimeInterval = 3600
     /// Seconds in a lifecycle "day" (tests shorten it).
@@ -56,56 +59,291 @@ package struct ServerConfig: Sendable {
 
     package init() {}
 
-    /// Applies `MAXIOFS_*` variables.
-    package mutating func apply(environment env: [String: String]) throws {
-        if let v = env["MAXIOFS_DATA_DIR"], !v.isEmpty { dataDir = v }
-        if let v = env["MAXIOFS_S3_ADDRESS"], !v.isEmpty {
-            guard let a = ListenAddress(v) else {
-                throw ConfigError("MAXIOFS_S3_ADDRESS: expected HOST:PORT, got '\(v)'")
-            }
-            s3Address = a
+    /// Where a setting's value came from.
+    package enum Source: String, Sendable {
+        case defaultValue = "default"
+        case file
+        case environment
+        case flag
+    }
+
+    /// One setting.
+    package struct Key: Sendable {
+        package enum Kind: Sendable {
+            case string, bool, number, list
         }
-        if let v = env["MAXIOFS_CONSOLE_ADDRESS"], !v.isEmpty {
-            guard let a = ListenAddress(v) else {
-                throw ConfigError("MAXIOFS_CONSOLE_ADDRESS: expected HOST:PORT, got '\(v)'")
-            }
-            consoleAddress = a
+        /// The name in the configuration file: `log.level` is `level` under `[log]`, or `log.level = ...`.
+        package let name: String
+        package let kind: Kind
+        /// Secrets are masked by `config print` and have no flag (a flag's value shows in the process list).
+        package let secret: Bool
+        package let help: String
+        let set: @Sendable (inout ServerConfig, String) throws(ConfigError) -> Void
+        let get: @Sendable (ServerConfig) -> String?
+
+        /// `MAXIOFS_` and the name in capitals, dots as underscores: `MAXIOFS_LOG_LEVEL`.
+        package var environmentName: String {
+            "MAXIOFS_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
         }
-        if let v = env["MAXIOFS_REGION"], !v.isEmpty { region = v }
-        if let v = env["MAXIOFS_DOMAIN"], !v.isEmpty {
-            domains = v.split(separator: ",").map { $0.trimmingSpaces().lowercased() }
-        }
-        if let v = env["MAXIOFS_FSYNC"], !v.isEmpty {
-            switch v.lowercased() {
-            case "1", "true", "yes", "on": durable = true
-            case "0", "false", "no", "off": durable = false
-            default: throw ConfigError("MAXIOFS_FSYNC: expected true or false, got '\(v)'")
-            }
-        }
-        if let v = env["MAXIOFS_ROOT_ACCESS_KEY"], !v.isEmpty { rootAccessKey = v }
-        if let v = env["MAXIOFS_ROOT_SECRET_KEY"], !v.isEmpty { rootSecretKey = v }
-        if let v = env["MAXIOFS_LOG_LEVEL"], !v.isEmpty { logLevel = v }
-        if let v = env["MAXIOFS_METRICS_TOKEN"], !v.isEmpty { metricsToken = v }
-        if let v = env["MAXIOFS_ADMIN_PASSWORD"], !v.isEmpty { adminPassword = v }
-        if let v = env["MAXIOFS_MASTER_KEY"], !v.isEmpty { masterKey = v }
-        if let v = env["MAXIOFS_MASTER_KEY_FILE"], !v.isEmpty { masterKeyFile = v }
-        if let v = env["MAXIOFS_LIFECYCLE_INTERVAL"], !v.isEmpty {
-            guard let s = Double(v), s >= 0, s <= 1e9 else {
-                throw ConfigError("MAXIOFS_LIFECYCLE_INTERVAL: expected seconds (0 turns it off), got '\(v)'")
-            }
-            lifecycleInterval = s
-        }
-        if let v = env["MAXIOFS_LIFECYCLE_DAY_SECONDS"], !v.isEmpty {
-            guard let s = Double(v), s > 0, s <= 1e9 else {
-                throw ConfigError("MAXIOFS_LIFECYCLE_DAY_SECONDS: expected a positive number of seconds, got '\(v)'")
-            }
-            lifecycleDay = s
+        /// `--` and the name with dashes: `--log-level`; nil for secrets.
+        package var flagName: String? {
+            secret
+                ? nil
+                : "--" + name.replacingOccurrences(of: ".", with: "-").replacingOccurrences(of: "_", with: "-")
         }
     }
 
-    package func validate() throws {
+    package static let keys: [Key] = [
+        Key(
+            name: "data_dir", kind: .string, secret: false, help: "data directory",
+            set: { c, v throws(ConfigError) in c.dataDir = v }, get: { $0.dataDir }),
+        Key(
+            name: "s3.address", kind: .string, secret: false, help: "S3 API listen address HOST:PORT",
+            set: { c, v throws(ConfigError) in c.s3Address = try address(v) }, get: { $0.s3Address.description }),
+        Key(
+            name: "console.address", kind: .string, secret: false, help: "console listen address HOST:PORT",
+            set: { c, v throws(ConfigError) in c.consoleAddress = try address(v) },
+            get: { $0.consoleAddress.description }),
+        Key(
+            name: "region", kind: .string, secret: false, help: "region name",
+            set: { c, v throws(ConfigError) in
+                guard !v.isEmpty, v.utf8.count <= 64 else { throw ConfigError("expected a region name, got '\(v)'") }
+                c.region = v
+            }, get: { $0.region }),
+        Key(
+            name: "domain", kind: .list, secret: false,
+            help: "base domain(s) for virtual-host-style requests, comma-separated",
+            set: { c, v throws(ConfigError) in
+                c.domains = v.split(separator: ",").map { $0.trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
+            }, get: { $0.domains.joined(separator: ",") }),
+        Key(
+            name: "fsync", kind: .bool, secret: false, help: "fsync every write before acknowledging it",
+            set: { c, v throws(ConfigError) in c.durable = try bool(v) }, get: { $0.durable ? "true" : "false" }),
+        Key(
+            name: "log.level", kind: .string, secret: false,
+            help: "log level: trace, debug, info, notice, warning, error, critical",
+            set: { c, v throws(ConfigError) in
+                guard Self.logLevels.contains(v.lowercased()) else {
+                    throw ConfigError(
+                        "expected one of \(Self.logLevels.joined(separator: ", ")), got '\(v)'")
+                }
+                c.logLevel = v.lowercased()
+            }, get: { $0.logLevel }),
+        Key(
+            name: "log.format", kind: .string, secret: false, help: "log format: text or json",
+            set: { c, v throws(ConfigError) in
+                guard ["text", "json"].contains(v.lowercased()) else {
+                    throw ConfigError("expected text or json, got '\(v)'")
+                }
+                c.logFormat = v.lowercased()
+            }, get: { $0.logFormat }),
+        Key(
+            name: "lifecycle.interval", kind: .number, secret: false,
+            help: "seconds between lifecycle passes, 0 for none",
+            set: { c, v throws(ConfigError) in
+                guard let s = Double(v), s >= 0, s <= 1e9 else {
+                    throw ConfigError("expected seconds (0 turns it off), got '\(v)'")
+                }
+                c.lifecycleInterval = s
+            }, get: { number($0.lifecycleInterval) }),
+        Key(
+            name: "lifecycle.day_seconds", kind: .number, secret: false, help: "seconds in a lifecycle day",
+            set: { c, v throws(ConfigError) in
+                guard let s = Double(v), s > 0, s <= 1e9 else {
+                    throw ConfigError("expected a positive number of seconds, got '\(v)'")
+                }
+                c.lifecycleDay = s
+            }, get: { number($0.lifecycleDay) }),
+        Key(
+            name: "root.access_key", kind: .string, secret: false, help: "root access key (first start)",
+            set: { c, v throws(ConfigError) in c.rootAccessKey = v }, get: { $0.rootAccessKey }),
+        Key(
+            name: "root.secret_key", kind: .string, secret: true, help: "root secret key (first start)",
+            set: { c, v throws(ConfigError) in c.rootSecretKey = v }, get: { $0.rootSecretKey }),
+        Key(
+            name: "admin.password", kind: .string, secret: true, help: "the admin user's password (first start)",
+            set: { c, v throws(ConfigError) in c.adminPassword = v }, get: { $0.adminPassword }),
+        Key(
+            name: "master_key", kind: .string, secret: true, help: "master key, base64 of 32 bytes",
+            set: { c, v throws(ConfigError) in c.masterKey = v }, get: { $0.masterKey }),
+        Key(
+            name: "master_key_file", kind: .string, secret: false, help: "file holding the master key",
+            set: { c, v throws(ConfigError) in c.masterKeyFile = v }, get: { $0.masterKeyFile }),
+        Key(
+            name: "metrics.token", kind: .string, secret: true, help: "bearer token /metrics requires",
+            set: { c, v throws(ConfigError) in c.metricsToken = v }, get: { $0.metricsToken }),
+    ]
+
+    package static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    static func address(_ v: String) throws(ConfigError) -> ListenAddress {
+        guard let a = ListenAddress(v) else { throw ConfigError("expected HOST:PORT, got '\(v)'") }
+        return a
+    }
+
+    static func bool(_ v: String) throws(ConfigError) -> Bool {
+        switch v.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigError("expected true or false, got '\(v)'")
+        }
+    }
+
+    static func number(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+    }
+
+    /// The configuration and where each setting came from.
+    package struct Loaded: Sendable {
+        package var config: ServerConfig
+        package var sources: [String: Source]
+        package var file: String?
+    }
+
+    /// Builds the configuration: defaults, then the file (`MAXIOFS_CONFIG` or `file`; a flag's `--config`
+    /// comes as `file`), then the environment, then flags (keyed by setting name). A bad value names its
+    /// source: the file and line, the variable or the flag.
+    package static func load(file: String?, environment env: [String: String], flags: [String: String])
+        throws(ConfigError) -> Loaded
+    {
+        var loaded = Loaded(config: ServerConfig(), sources: [:], file: nil)
+        let path = file ?? env["MAXIOFS_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        if let path {
+            loaded.file = path
+            try applyFile(path, to: &loaded)
+        }
+        for key in keys {
+            if let v = env[key.environmentName], !v.isEmpty {
+                do {
+                    try key.set(&loaded.config, v)
+                } catch {
+                    throw ConfigError("\(key.environmentName): \(error.description)")
+                }
+                loaded.sources[key.name] = .environment
+            }
+            if let v = flags[key.name], let flag = key.flagName {
+                do {
+                    try key.set(&loaded.config, v)
+                } catch {
+                    throw ConfigError("\(flag): \(error.description)")
+                }
+                loaded.sources[key.name] = .flag
+            }
+        }
+        try loaded.config.validate()
+        return loaded
+    }
+
+    static func applyFile(_ path: String, to loaded: inout Loaded) throws(ConfigError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file"
+            throw ConfigError("cannot read the configuration file \(path): \(reason)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError("the configuration file \(path) is not UTF-8 text")
+        }
+        let entries: [TOMLEntry]
+        do {
+            entries = try TOML.parse(text)
+        } catch {
+            throw ConfigError("\(path):\(error.line): \(error.message)")
+        }
+        let byName = Dictionary(uniqueKeysWithValues: keys.map { ($0.name, $0) })
+        for entry in entries {
+            let at = "\(path):\(entry.line): \(entry.key)"
+            guard let key = byName[entry.key] else {
+                let known = keys.map(\.name).joined(separator: ", ")
+                throw ConfigError("\(at): unknown setting (known settings: \(known))")
+            }
+            let text: String
+            switch (key.kind, entry.value) {
+            case (.string, .string(let s)): text = s
+            case (.bool, .bool(let b)): text = b ? "true" : "false"
+            case (.number, .integer(let n)): text = String(n)
+            case (.number, .float(let d)): text = String(d)
+            case (.list, .string(let s)): text = s
+            case (.list, .array(let items)):
+                var parts: [String] = []
+                for item in items {
+                    guard case .string(let s) = item else {
+                        throw ConfigError("\(at): expected an array of strings, got \(item.typeName) in it")
+                    }
+                    parts.append(s)
+                }
+                text = parts.joined(separator: ",")
+            default:
+                let expected =
+                    switch key.kind {
+                    case .string: "a string"
+                    case .bool: "true or false"
+                    case .number: "a number"
+                    case .list: "a string or an array of strings"
+                    }
+                throw ConfigError("\(at): expected \(expected), got \(entry.value.typeName)")
+            }
+            do {
+                try key.set(&loaded.config, text)
+            } catch {
+                throw ConfigError("\(at): \(error.description)")
+            }
+            loaded.sources[key.name] = .file
+        }
+    }
+
+    /// The effective configuration as a TOML document, secrets masked, each line saying where its value came
+    /// from. Unset optional settings are listed commented out.
+    package static func render(_ loaded: Loaded) -> String {
+        var out = "# MaxIOFS \(MaxIOVersion.string): effective configuration"
+        if let f = loaded.file { out += " (file \(f))" }
+        out += "\n"
+        for key in keys {
+            let source = loaded.sources[key.name] ?? .defaultValue
+            guard let value = key.get(loaded.config) else {
+                out += "# \(key.name) = (not set)  # \(key.help); \(key.environmentName)\n"
+                continue
+            }
+            let shown: String
+            if key.secret {
+                shown = "\"********\""
+            } else {
+                switch key.kind {
+                case .bool, .number: shown = value
+                case .list:
+                    let items = value.split(separator: ",").map { quote(String($0)) }
+                    shown = "[" + items.joined(separator: ", ") + "]"
+                case .string: shown = quote(value)
+                }
+            }
+            out += "\(key.name) = \(shown)  # \(source.rawValue)\n"
+        }
+        return out
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if ch.value < 0x20 || ch.value == 0x7F {
+                    out += String(format: "\\u%04X", ch.value)
+                } else {
+                    out.unicodeScalars.append(ch)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    package func validate() throws(ConfigError) {
         if (rootAccessKey == nil) != (rootSecretKey == nil) {
-            throw ConfigError("set both MAXIOFS_ROOT_ACCESS_KEY and MAXIOFS_ROOT_SECRET_KEY, or neither")
+            throw ConfigError(
+                "set both MAXIOFS_ROOT_ACCESS_KEY and MAXIOFS_ROOT_SECRET_KEY, or neither (root.access_key and root.secret_key in the file)"
+            )
         }
         if let k = rootAccessKey, !(3...128).contains(k.count) {
             throw ConfigError("MAXIOFS_ROOT_ACCESS_KEY must be 3 to 128 characters")

@@ -8,7 +8,7 @@ struct MaxIOFS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maxiofs",
         abstract: "An S3-compatible object store.",
-        subcommands: [Serve.self, Admin.self, Version.self])
+        subcommands: [Serve.self, Admin.self, ConfigCommand.self, Version.self])
 
     static func main() async {
         await main(Self.hoistAdminOptions(Array(CommandLine.arguments.dropFirst())))
@@ -49,10 +49,10 @@ struct MaxIOFS: AsyncParsableCommand {
     }
 }
 
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run the S3 API and the console.",
-        discussion: "Every flag also comes from a MAXIOFS_* environment variable; flags win.")
+/// The settings of `maxiofs serve` that have a flag; `ServerConfig.keys` lists them all with their variables.
+struct ConfigOptions: ParsableArguments {
+    @Option(help: "Configuration file, TOML (MAXIOFS_CONFIG). Flags and MAXIOFS_* variables override it.")
+    var config: String?
 
     @Option(help: "Data directory (MAXIOFS_DATA_DIR). Default: ./data")
     var dataDir: String?
@@ -72,8 +72,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "fsync every write before acknowledging it: true or false (MAXIOFS_FSYNC). Default: true")
     var fsync: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error (MAXIOFS_LOG_LEVEL). Default: info")
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (MAXIOFS_LOG_LEVEL). Default: info")
     var logLevel: String?
+
+    @Option(help: "Log format: text or json (MAXIOFS_LOG_FORMAT). Default: text")
+    var logFormat: String?
 
     @Option(help: "Seconds between lifecycle passes, 0 for none (MAXIOFS_LIFECYCLE_INTERVAL). Default: 3600")
     var lifecycleInterval: String?
@@ -81,25 +84,74 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds in a lifecycle day (MAXIOFS_LIFECYCLE_DAY_SECONDS). Default: 86400")
     var lifecycleDaySeconds: String?
 
-    func run() async throws {
-        var config = ServerConfig()
-        var env = ProcessInfo.processInfo.environment
-        // Flags override the environment: apply them through the same parser.
-        if let v = dataDir { env["MAXIOFS_DATA_DIR"] = v }
-        if let v = s3Address { env["MAXIOFS_S3_ADDRESS"] = v }
-        if let v = consoleAddress { env["MAXIOFS_CONSOLE_ADDRESS"] = v }
-        if let v = region { env["MAXIOFS_REGION"] = v }
-        if let v = domain { env["MAXIOFS_DOMAIN"] = v }
-        if let v = fsync { env["MAXIOFS_FSYNC"] = v }
-        if let v = logLevel { env["MAXIOFS_LOG_LEVEL"] = v }
-        if let v = lifecycleInterval { env["MAXIOFS_LIFECYCLE_INTERVAL"] = v }
-        if let v = lifecycleDaySeconds { env["MAXIOFS_LIFECYCLE_DAY_SECONDS"] = v }
+    @Option(help: "Root access key, used at first start (MAXIOFS_ROOT_ACCESS_KEY; the secret key has no flag).")
+    var rootAccessKey: String?
+
+    @Option(help: "File holding the master key, base64 (MAXIOFS_MASTER_KEY_FILE).")
+    var masterKeyFile: String?
+
+    /// The flags given, keyed by setting name.
+    var flags: [String: String] {
+        let all: [(String, String?)] = [
+            ("data_dir", dataDir), ("s3.address", s3Address), ("console.address", consoleAddress),
+            ("region", region), ("domain", domain), ("fsync", fsync), ("log.level", logLevel),
+            ("log.format", logFormat), ("lifecycle.interval", lifecycleInterval),
+            ("lifecycle.day_seconds", lifecycleDaySeconds), ("root.access_key", rootAccessKey),
+            ("master_key_file", masterKeyFile),
+        ]
+        return Dictionary(uniqueKeysWithValues: all.compactMap { k, v in v.map { (k, $0) } })
+    }
+
+    func load() throws -> ServerConfig.Loaded {
         do {
-            try config.apply(environment: env)
-            try await Server(config: config).run()
-        } catch let e as ConfigError {
-            throw ValidationError(e.description)
+            return try ServerConfig.load(file: config, environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch {
+            throw CLIError(error.description)
         }
+    }
+}
+
+/// A failure the user can act on: printed as `Error: <message>` with no usage text, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the S3 API and the console.",
+        discussion: """
+            Settings come from defaults, the --config file (TOML), MAXIOFS_* environment variables and flags, \
+            each overriding the one before. `maxiofs config print` shows the result.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let loaded = try options.load()
+        do {
+            try await Server(config: loaded.config).run()
+        } catch let e as ConfigError {
+            throw CLIError(e.description)
+        }
+    }
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "The configuration.", subcommands: [ConfigPrint.self])
+}
+
+struct ConfigPrint: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "print",
+        abstract:
+            "Print the effective configuration (as `maxiofs serve` with the same options would use), secrets masked.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        print(ServerConfig.render(try options.load()), terminator: "")
     }
 }
 
