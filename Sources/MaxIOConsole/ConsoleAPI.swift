@@ -12,11 +12,13 @@ import NIOCore
 package struct ConsoleAPI: Sendable {
     let iam: IAMService
     let metadata: any MetadataStore
+    let audit: AuditLog
     let logger: Logger
 
-    package init(iam: IAMService, metadata: any MetadataStore, logger: Logger) {
+    package init(iam: IAMService, metadata: any MetadataStore, audit: AuditLog, logger: Logger) {
         self.iam = iam
         self.metadata = metadata
+        self.audit = audit
         self.logger = logger
     }
 
@@ -29,22 +31,32 @@ package struct ConsoleAPI: Sendable {
 
     typealias JSON = [String: any Sendable]
 
-    package func register(on router: Router<BasicRequestContext>) {
+    package func register(on router: Router<ConsoleRequestContext>) {
         let api = router.group("api/v1")
-        api.post("auth/login") { request, _ in await self.handle { try await self.login(request) } }
-        api.post("auth/logout") { request, _ in
+        api.post("auth/login") { request, context in
+            await self.handle { try await self.login(request, context) }
+        }
+        api.post("auth/logout") { request, context in
             await self.handle {
-                if let token = Self.bearer(request) { try await self.iam.logout(token: token) }
+                if let token = Self.bearer(request) {
+                    if let (actor, _) = try await self.iam.authenticate(token: token) {
+                        await self.audit.record(
+                            self.entry(actor, context, action: "logout", resource: "users/" + actor.userName))
+                    }
+                    try await self.iam.logout(token: token)
+                }
                 return ["ok": true]
             }
         }
+        registerAudit(api)
         authed(api, .get, "me") { _, _, actor, user in
             var u = try await self.userJSON(user)
             u["must_change_password"] = user.mustChangePassword
             _ = actor
             return u
         }
-        authed(api, .post, "auth/password", allowPasswordChange: true) { request, _, actor, _ in
+        authed(api, .post, "auth/password", audit: "user.password.change", allowPasswordChange: true) {
+            request, _, actor, _ in
             let body = try await Self.body(request)
             try await self.iam.changePassword(
                 current: try Self.string(body, "current_password"), new: try Self.string(body, "new_password"),
@@ -58,7 +70,7 @@ package struct ConsoleAPI: Sendable {
             for t in try await self.iam.listTenants(by: actor) { out.append(try await self.tenantJSON(t)) }
             return out
         }
-        authed(api, .post, "tenants") { request, _, actor, _ in
+        authed(api, .post, "tenants", audit: "tenant.create") { request, _, actor, _ in
             let body = try await Self.body(request)
             let t = try await self.iam.createTenant(
                 name: try Self.string(body, "name"), try Self.tenantChanges(body), by: actor)
@@ -67,13 +79,13 @@ package struct ConsoleAPI: Sendable {
         authed(api, .get, "tenants/:name") { _, context, actor, _ in
             try await self.tenantJSON(try await self.iam.tenant(named: try Self.param(context, "name"), by: actor))
         }
-        authed(api, .patch, "tenants/:name") { request, context, actor, _ in
+        authed(api, .patch, "tenants/:name", audit: "tenant.update") { request, context, actor, _ in
             let body = try await Self.body(request)
             let t = try await self.iam.updateTenant(
                 name: try Self.param(context, "name"), try Self.tenantChanges(body), by: actor)
             return try await self.tenantJSON(t)
         }
-        authed(api, .delete, "tenants/:name") { request, context, actor, _ in
+        authed(api, .delete, "tenants/:name", audit: "tenant.delete") { request, context, actor, _ in
             let force = request.uri.queryParameters.get("force") == "true"
             try await self.iam.deleteTenant(name: try Self.param(context, "name"), force: force, by: actor)
             return ["ok": true]
@@ -88,7 +100,7 @@ package struct ConsoleAPI: Sendable {
             }
             return out
         }
-        authed(api, .post, "users") { request, _, actor, _ in
+        authed(api, .post, "users", audit: "user.create") { request, _, actor, _ in
             let body = try await Self.body(request)
             let roleText = (body["role"] as? String) ?? ((body["tenant"] as? String) == nil ? "admin" : "user")
             guard let role = Role(rawValue: roleText) else {
@@ -105,7 +117,7 @@ package struct ConsoleAPI: Sendable {
         authed(api, .get, "users/:name") { _, context, actor, _ in
             try await self.userJSON(try await self.iam.user(named: try Self.param(context, "name"), by: actor))
         }
-        authed(api, .patch, "users/:name") { request, context, actor, _ in
+        authed(api, .patch, "users/:name", audit: "user.update") { request, context, actor, _ in
             let body = try await Self.body(request)
             var c = IAMService.UserChanges()
             c.password = body["password"] as? String
@@ -130,7 +142,7 @@ package struct ConsoleAPI: Sendable {
             return try await self.userJSON(
                 try await self.iam.updateUser(name: try Self.param(context, "name"), c, by: actor))
         }
-        authed(api, .delete, "users/:name") { _, context, actor, _ in
+        authed(api, .delete, "users/:name", audit: "user.delete") { _, context, actor, _ in
             try await self.iam.deleteUser(name: try Self.param(context, "name"), by: actor)
             return ["ok": true]
         }
@@ -144,7 +156,7 @@ package struct ConsoleAPI: Sendable {
             }
             return out
         }
-        authed(api, .post, "access-keys") { request, _, actor, me in
+        authed(api, .post, "access-keys", audit: "key.create") { request, _, actor, me in
             let body = try await Self.body(request)
             let (k, secret) = try await self.iam.createAccessKey(
                 userName: (body["user"] as? String) ?? me.name, by: actor)
@@ -155,7 +167,7 @@ package struct ConsoleAPI: Sendable {
             json["secret_access_key"] = secret
             return json
         }
-        authed(api, .patch, "access-keys/:id") { request, context, actor, _ in
+        authed(api, .patch, "access-keys/:id", audit: "key.update") { request, context, actor, _ in
             let body = try await Self.body(request)
             let id = try Self.param(context, "id")
             guard let status = body["status"] as? String, status == "active" || status == "disabled" else {
@@ -165,7 +177,7 @@ package struct ConsoleAPI: Sendable {
             let (k, u) = try await self.iam.accessKey(id: id, by: actor)
             return try await self.keyJSON(k, u)
         }
-        authed(api, .delete, "access-keys/:id") { _, context, actor, _ in
+        authed(api, .delete, "access-keys/:id", audit: "key.delete") { _, context, actor, _ in
             try await self.iam.deleteAccessKey(id: try Self.param(context, "id"), by: actor)
             return ["ok": true]
         }
@@ -178,7 +190,7 @@ package struct ConsoleAPI: Sendable {
             }
             return out
         }
-        authed(api, .post, "groups") { request, _, actor, _ in
+        authed(api, .post, "groups", audit: "group.create") { request, _, actor, _ in
             let body = try await Self.body(request)
             let g = try await self.iam.createGroup(
                 name: try Self.string(body, "name"), tenantName: body["tenant"] as? String, by: actor)
@@ -187,18 +199,18 @@ package struct ConsoleAPI: Sendable {
         authed(api, .get, "groups/:name") { _, context, actor, _ in
             try await self.groupJSON(try await self.iam.group(named: try Self.param(context, "name"), by: actor))
         }
-        authed(api, .delete, "groups/:name") { _, context, actor, _ in
+        authed(api, .delete, "groups/:name", audit: "group.delete") { _, context, actor, _ in
             try await self.iam.deleteGroup(name: try Self.param(context, "name"), by: actor)
             return ["ok": true]
         }
-        authed(api, .post, "groups/:name/members") { request, context, actor, _ in
+        authed(api, .post, "groups/:name/members", audit: "group.member.add") { request, context, actor, _ in
             let body = try await Self.body(request)
             let name = try Self.param(context, "name")
             try await self.iam.setGroupMember(
                 group: name, userName: try Self.string(body, "user"), member: true, by: actor)
             return try await self.groupJSON(try await self.iam.group(named: name, by: actor))
         }
-        authed(api, .delete, "groups/:name/members/:user") { _, context, actor, _ in
+        authed(api, .delete, "groups/:name/members/:user", audit: "group.member.remove") { _, context, actor, _ in
             let name = try Self.param(context, "name")
             try await self.iam.setGroupMember(
                 group: name, userName: try Self.param(context, "user"), member: false, by: actor)
@@ -212,7 +224,8 @@ package struct ConsoleAPI: Sendable {
             for g in try await self.iam.store.grants(bucket: b.name) { out.append(try await self.grantJSON(g)) }
             return out
         }
-        authed(api, .post, "buckets/:bucket/permissions") { request, context, actor, _ in
+        authed(api, .post, "buckets/:bucket/permissions", audit: "bucket.permission.grant") {
+            request, context, actor, _ in
             let b = try await self.managedBucket(try Self.param(context, "bucket"), actor)
             let body = try await Self.body(request)
             let subject = try await self.subject(body, actor)
@@ -232,7 +245,8 @@ package struct ConsoleAPI: Sendable {
             self.iam.invalidate()
             return try await self.grantJSON(g)
         }
-        authed(api, .delete, "buckets/:bucket/permissions") { request, context, actor, _ in
+        authed(api, .delete, "buckets/:bucket/permissions", audit: "bucket.permission.revoke") {
+            request, context, actor, _ in
             let b = try await self.managedBucket(try Self.param(context, "bucket"), actor)
             var body: JSON = [:]
             for kind in ["user", "group", "tenant"] {
@@ -247,7 +261,7 @@ package struct ConsoleAPI: Sendable {
         authed(api, .get, "buckets/:bucket/quota") { _, context, actor, _ in
             Self.quotaJSON(try await self.visibleBucket(try Self.param(context, "bucket"), actor))
         }
-        authed(api, .put, "buckets/:bucket/quota") { request, context, actor, _ in
+        authed(api, .put, "buckets/:bucket/quota", audit: "bucket.quota.set") { request, context, actor, _ in
             let name = try Self.param(context, "bucket")
             let b = try await self.visibleBucket(name, actor)
             // Quotas are the provider's limits: a global administrator or the tenant's administrator sets them.
@@ -267,60 +281,154 @@ package struct ConsoleAPI: Sendable {
     // MARK: plumbing
 
     /// Registers a route that needs a session; `handler` returns a JSON object or array.
+    /// Registers a route that needs a session; `handler` returns a JSON object or array. A route with an
+    /// `audit` action records each call that got past authentication, with its outcome.
     func authed(
-        _ group: RouterGroup<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: String,
-        allowPasswordChange: Bool = false,
+        _ group: RouterGroup<ConsoleRequestContext>, _ method: HTTPRequest.Method, _ path: String,
+        audit action: String? = nil, allowPasswordChange: Bool = false,
         _ handler:
-            @escaping @Sendable (Request, BasicRequestContext, Principal, UserRecord) async throws -> any Sendable
+            @escaping @Sendable (Request, ConsoleRequestContext, Principal, UserRecord) async throws -> any Sendable
     ) {
         group.on(RouterPath(path), method: method) { request, context in
             await self.handle {
-                guard let token = Self.bearer(request),
-                    let (actor, user) = try await self.iam.authenticate(token: token)
-                else {
-                    throw APIError(
-                        status: .unauthorized, code: "Unauthorized",
-                        message: "Log in first (the session is missing or expired).")
+                let (actor, user) = try await self.session(
+                    request, allowPasswordChange: allowPasswordChange || (method == .get && path == "me"))
+                guard let action else { return try await handler(request, context, actor, user) }
+                // Keep the body: the handler reads it, and the entry names the fields it set.
+                let buffer = try await request.body.collect(upTo: 1 << 20)
+                var request = request
+                request.body = RequestBody(buffer: buffer)
+                let resource = String(request.uri.path.dropFirst("/api/v1/".count))
+                var entry = self.entry(
+                    actor, context, action: action, resource: PercentEncoding.decode(resource) ?? resource)
+                entry.detail = Self.auditDetail(buffer)
+                // A creation names what it created (the key id is known only once it exists).
+                let created = method == .post && !resource.contains("/")
+                if created, let name = Self.auditName(buffer) { entry.resource += "/" + name }
+                do {
+                    let result = try await handler(request, context, actor, user)
+                    if created, entry.resource == resource, let json = result as? JSON,
+                        let id = json["access_key_id"] as? String
+                    {
+                        entry.resource += "/" + id
+                    }
+                    await self.audit.record(entry)
+                    return result
+                } catch {
+                    let e = self.apiError(error)
+                    entry.result = e.code == "AccessDenied" ? "denied" : "failure"
+                    entry.detail = Self.mergeDetail(entry.detail, ["error": e.code])
+                    await self.audit.record(entry)
+                    throw e
                 }
-                if user.mustChangePassword && !allowPasswordChange && !(method == .get && path == "me") {
-                    throw APIError(
-                        status: .forbidden, code: "PasswordChangeRequired",
-                        message: "This account has a temporary password: change it first (POST /api/v1/auth/password).")
-                }
-                return try await handler(request, context, actor, user)
             }
         }
+    }
+
+    /// The session's user, or 401; 403 while a temporary password waits to be changed.
+    func session(_ request: Request, allowPasswordChange: Bool = false) async throws -> (Principal, UserRecord) {
+        guard let token = Self.bearer(request), let (actor, user) = try await iam.authenticate(token: token) else {
+            throw APIError(
+                status: .unauthorized, code: "Unauthorized",
+                message: "Log in first (the session is missing or expired).")
+        }
+        if user.mustChangePassword && !allowPasswordChange {
+            throw APIError(
+                status: .forbidden, code: "PasswordChangeRequired",
+                message: "This account has a temporary password: change it first (POST /api/v1/auth/password).")
+        }
+        return (actor, user)
+    }
+
+    func entry(_ actor: Principal, _ context: ConsoleRequestContext, action: String, resource: String) -> AuditEntry {
+        AuditEntry(
+            actor: actor.userName, actorID: actor.userID, tenantID: actor.tenantID, tenantName: actor.tenantName,
+            sourceIP: context.remoteIP, action: action, resource: resource, result: "success")
+    }
+
+    /// The request body's fields as audit detail, secrets left out.
+    static func auditDetail(_ buffer: ByteBuffer) -> String? {
+        guard buffer.readableBytes > 0,
+            let obj = try? JSONDecoder().decode([String: Scalar].self, from: Data(buffer.readableBytesView))
+        else { return nil }
+        var fields: [String: String] = [:]
+        for (k, v) in obj {
+            let lower = k.lowercased()
+            if lower.contains("password") || lower.contains("secret") || lower.contains("token") {
+                fields[k] = "(set)"
+                continue
+            }
+            switch v {
+            case .bool(let b): fields[k] = b ? "true" : "false"
+            case .int(let n): fields[k] = String(n)
+            case .string(let t): fields[k] = t
+            case .null: fields[k] = "null"
+            }
+        }
+        return AuditLog.detail(fields)
+    }
+
+    static func auditName(_ buffer: ByteBuffer) -> String? {
+        guard buffer.readableBytes > 0,
+            let obj = try? JSONDecoder().decode([String: Scalar].self, from: Data(buffer.readableBytesView)),
+            case .string(let name)? = obj["name"], !name.isEmpty
+        else { return nil }
+        return name
+    }
+
+    static func mergeDetail(_ detail: String?, _ extra: [String: String]) -> String? {
+        var fields: [String: String] = [:]
+        if let d = detail, let obj = try? JSONDecoder().decode([String: String].self, from: Data(d.utf8)) {
+            fields = obj
+        }
+        fields.merge(extra) { _, new in new }
+        return AuditLog.detail(fields)
     }
 
     func handle(_ body: () async throws -> any Sendable) async -> Response {
         do {
             let value = try await body()
             return Self.json(value, status: .ok)
-        } catch let e as APIError {
-            return Self.error(e.status, e.code, e.message)
-        } catch let e as HTTPError where e.status == .contentTooLarge {
-            return Self.error(.contentTooLarge, "RequestTooLarge", "The request body is larger than 1 MiB.")
-        } catch is NIOTooManyBytesError {
-            return Self.error(.contentTooLarge, "RequestTooLarge", "The request body is larger than 1 MiB.")
-        } catch let e as IAMError {
-            switch e {
-            case .notFound(let m): return Self.error(.notFound, "NotFound", m)
-            case .alreadyExists(let m): return Self.error(.conflict, "AlreadyExists", m)
-            case .quotaExceeded(let m): return Self.error(.forbidden, "QuotaExceeded", m)
-            case .invalid(let m): return Self.error(.badRequest, "InvalidArgument", m)
-            case .forbidden(let m): return Self.error(.forbidden, "AccessDenied", m)
-            case .notEmpty(let m): return Self.error(.conflict, "NotEmpty", m)
-            }
-        } catch let e as StorageError where e == .noSuchBucket {
-            return Self.error(.notFound, "NoSuchBucket", "The bucket does not exist.")
         } catch {
+            let e = apiError(error)
+            return Self.error(e.status, e.code, e.message)
+        }
+    }
+
+    /// The one translation of errors into API errors.
+    func apiError(_ error: any Error) -> APIError {
+        switch error {
+        case let e as APIError: return e
+        case let e as HTTPError where e.status == .contentTooLarge:
+            return APIError(
+                status: .contentTooLarge, code: "RequestTooLarge", message: "The request body is larger than 1 MiB.")
+        case is NIOTooManyBytesError:
+            return APIError(
+                status: .contentTooLarge, code: "RequestTooLarge", message: "The request body is larger than 1 MiB.")
+        case let e as IAMError:
+            switch e {
+            case .notFound(let m): return APIError(status: .notFound, code: "NotFound", message: m)
+            case .alreadyExists(let m): return APIError(status: .conflict, code: "AlreadyExists", message: m)
+            case .quotaExceeded(let m): return APIError(status: .forbidden, code: "QuotaExceeded", message: m)
+            case .invalid(let m): return APIError(status: .badRequest, code: "InvalidArgument", message: m)
+            case .forbidden(let m): return APIError(status: .forbidden, code: "AccessDenied", message: m)
+            case .notEmpty(let m): return APIError(status: .conflict, code: "NotEmpty", message: m)
+            }
+        case let e as StorageError where e == .noSuchBucket:
+            return APIError(status: .notFound, code: "NoSuchBucket", message: "The bucket does not exist.")
+        case is LoginRefused:
+            return APIError(status: .forbidden, code: "AccessDenied", message: "Invalid username or password.")
+        default:
             logger.error("console API error", metadata: ["error": "\(String(reflecting: error))"])
-            return Self.error(.internalServerError, "InternalError", "Something went wrong on the server.")
+            return APIError(
+                status: .internalServerError, code: "InternalError", message: "Something went wrong on the server.")
         }
     }
 
     static func json(_ value: any Sendable, status: HTTPResponse.Status) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[.cacheControl] = "no-store"
@@ -391,7 +499,7 @@ package struct ConsoleAPI: Sendable {
         throw APIError(status: .badRequest, code: "InvalidArgument", message: "\(key) must be an integer.")
     }
 
-    static func param(_ context: BasicRequestContext, _ name: String) throws -> String {
+    static func param(_ context: ConsoleRequestContext, _ name: String) throws -> String {
         guard let v = context.parameters.get(name) else {
             throw APIError(status: .badRequest, code: "InvalidArgument", message: "\(name) is missing.")
         }
@@ -417,10 +525,29 @@ package struct ConsoleAPI: Sendable {
         return WireDate.iso8601(d)
     }
 
-    func login(_ request: Request) async throws -> any Sendable {
+    func login(_ request: Request, _ context: ConsoleRequestContext) async throws -> any Sendable {
         let body = try await Self.body(request)
-        let session = try await iam.login(
-            username: try Self.string(body, "username"), password: try Self.string(body, "password"))
+        let username = try Self.string(body, "username")
+        let session: IAMService.Session
+        do {
+            session = try await iam.login(username: username, password: try Self.string(body, "password"))
+        } catch let refused as LoginRefused {
+            let user = refused.user
+            var tenantName: String?
+            if let t = user?.tenantID { tenantName = try? await iam.store.tenant(id: t)?.name }
+            await audit.record(
+                AuditEntry(
+                    actor: username, actorID: user?.id, tenantID: user?.tenantID, tenantName: tenantName,
+                    sourceIP: context.remoteIP, action: "login", resource: "users/" + username, result: "failure",
+                    detail: AuditLog.detail(["reason": refused.reason])))
+            throw refused
+        }
+        var tenantName: String?
+        if let t = session.user.tenantID { tenantName = try await iam.store.tenant(id: t)?.name }
+        await audit.record(
+            AuditEntry(
+                actor: username, actorID: session.user.id, tenantID: session.user.tenantID, tenantName: tenantName,
+                sourceIP: context.remoteIP, action: "login", resource: "users/" + username, result: "success"))
         var user = try await userJSON(session.user)
         user["must_change_password"] = session.user.mustChangePassword
         return ["token": session.token, "expires_at": WireDate.iso8601(session.expiresAt), "user": user] as JSON

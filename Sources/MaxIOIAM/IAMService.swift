@@ -124,24 +124,25 @@ package final class IAMService: Sendable {
 
     /// Checks a password login. Unknown users, wrong passwords, disabled and locked accounts all fail alike.
     package func login(username: String, password: String, now: Date = Date()) async throws -> Session {
-        let failure = IAMError.forbidden("Invalid username or password.")
         guard let user = try await store.user(named: username) else {
             // Spend the same time as a real check, so timing does not tell whether the user exists.
             _ = PasswordHasher.verify(password, hash: Self.dummyHash)
-            throw failure
+            throw LoginRefused(reason: "unknown user", user: nil)
         }
         if let until = user.lockedUntil, until > now {
             _ = PasswordHasher.verify(password, hash: Self.dummyHash)
-            throw failure
+            throw LoginRefused(reason: "account locked", user: user)
         }
         guard PasswordHasher.verify(password, hash: user.passwordHash) else {
             try await store.recordFailedLogin(
                 userID: user.id, threshold: lockoutThreshold, lockUntil: now.addingTimeInterval(lockoutDuration))
-            throw failure
+            throw LoginRefused(
+                reason: user.failedLogins + 1 >= lockoutThreshold ? "wrong password; account locked" : "wrong password",
+                user: user)
         }
-        if user.status != .active { throw failure }
+        if user.status != .active { throw LoginRefused(reason: "user disabled", user: user) }
         if let t = user.tenantID, let tenant = try await store.tenant(id: t), tenant.status != .active {
-            throw failure
+            throw LoginRefused(reason: "tenant suspended", user: user)
         }
         if user.failedLogins != 0 || user.lockedUntil != nil { try await store.clearFailedLogins(userID: user.id) }
         let token = randomHexID(bytes: 32)

@@ -260,3 +260,15 @@ package enum IAMError: Error, Sendable, Equatable {
     case forbidden(String)
     case notEmpty(String)
 }
+
+/// A refused login. The caller answers only "Invalid username or password." (the reason must not tell
+/// whether the user exists); the reason is for the audit log.
+package struct LoginRefused: Error, Sendable {
+    package let reason: String
+    package let user: UserRecord?
+
+    package init(reason: String, user: UserRecord?) {
+        self.reason = reason
+        self.user = user
+    }
+}

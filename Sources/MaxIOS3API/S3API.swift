@@ -15,11 +15,14 @@ package struct S3APIConfig: Sendable {
     package var domains: [String]
     /// Seconds in a lifecycle day (for `x-amz-expiration`).
     package var lifecycleDay: TimeInterval
+    /// Record object writes and deletes in the audit log, not only bucket changes.
+    package var auditObjects: Bool
 
-    package init(region: String, domains: [String], lifecycleDay: TimeInterval = 86400) {
+    package init(region: String, domains: [String], lifecycleDay: TimeInterval = 86400, auditObjects: Bool = false) {
         self.region = region
         self.domains = domains
         self.lifecycleDay = lifecycleDay
+        self.auditObjects = auditObjects
     }
 }
 
@@ -65,12 +68,15 @@ package struct S3API: HTTPResponder {
     /// Bucket owners, policies and grants for authorization.
     let accessCache = BucketAccessCache()
     package let metrics: S3Metrics
+    /// Records bucket configuration changes and quota denials (and object writes when `auditObjects`).
+    let audit: AuditLog?
 
     package init(
         config: S3APIConfig, iam: IAMService, objects: ObjectService, logger: Logger,
-        metrics: S3Metrics = S3Metrics()
+        metrics: S3Metrics = S3Metrics(), audit: AuditLog? = nil
     ) {
         self.metrics = metrics
+        self.audit = audit
         self.config = config
         self.iam = iam
         self.objects = objects
@@ -90,6 +96,9 @@ package struct S3API: HTTPResponder {
         var target = S3Target(bucket: nil, key: nil)
         var versionID: String?
         var response: Response
+        var operation: S3Operation?
+        var identity: Identity?
+        var errorCode: S3ErrorCode?
         do {
             let rawPath = request.uri.path
             guard let path = PercentEncoding.decode(rawPath) else { throw S3Error(.InvalidURI) }
@@ -106,25 +115,31 @@ package struct S3API: HTTPResponder {
             let route = S3Route.resolve(
                 method: request.method.rawValue, target: target, query: Set(query.keys),
                 hasCopySource: request.headers[HTTPField.Name("x-amz-copy-source")!] != nil)
-            if case .operation(let op) = route { operationName = op.rawValue }
+            if case .operation(let op) = route {
+                operationName = op.rawValue
+                operation = op
+            }
             guard case .operation(let operation) = route else {
                 let kind = target.bucket == nil ? "SERVICE" : target.key == nil ? "BUCKET" : "OBJECT"
                 throw S3Error(.MethodNotAllowed, extra: [("Method", request.method.rawValue), ("ResourceType", kind)])
             }
 
-            let (identity, auth) = try await authenticate(
+            let (caller, auth) = try await authenticate(
                 queryItems: queryItems,
                 request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
             var call = S3Call(
                 request: request, context: context, state: state, operation: operation, requestID: requestID,
-                bucket: target.bucket, key: target.key, query: query, identity: identity, auth: auth,
+                bucket: target.bucket, key: target.key, query: query, identity: caller, auth: auth,
                 resource: resource)
+            identity = caller
             call.access = try await authorize(call)
             try await checkExpectedOwner(call)
             response = try await dispatch(call)
         } catch {
+            let e = s3Error(error, requestID: requestID)
+            errorCode = e.code
             response = errorResponse(
-                error, resource: resource, target: target, versionID: versionID, requestID: requestID,
+                e, resource: resource, target: target, versionID: versionID, requestID: requestID,
                 method: request.method)
             if state.mustCloseOnError {
                 response.headers[.connection] = "close"
@@ -134,6 +149,19 @@ package struct S3API: HTTPResponder {
         response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
         response.headers[HTTPField.Name("x-amz-id-2")!] = requestID
         response.headers[.server] = "MaxIOFS"
+        if let audit, let action = Self.auditAction(operation, errorCode, objects: config.auditObjects) {
+            let p = identity?.principal
+            var detail: [String: String] = ["operation": operationName, "status": String(response.status.code)]
+            if let code = errorCode { detail["error"] = code.rawValue }
+            if let v = versionID { detail["version_id"] = v }
+            await audit.record(
+                AuditEntry(
+                    actor: p?.userName ?? "anonymous", actorID: p?.userID, tenantID: p?.tenantID,
+                    tenantName: p?.tenantName, sourceIP: context.channel.remoteAddress?.ipAddress, action: action,
+                    resource: resource,
+                    result: errorCode == nil ? "success" : errorCode == .AccessDenied ? "denied" : "failure",
+                    requestID: requestID, detail: AuditLog.detail(detail)))
+        }
         let elapsed = ContinuousClock.now - startedAt
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         logger.debug(
@@ -150,6 +178,35 @@ package struct S3API: HTTPResponder {
             sent: request.method == .head
                 ? 0 : response.headers[.contentLength].flatMap(Int.init) ?? response.body.contentLength ?? 0)
         return response
+    }
+
+    /// The audit action of an S3 request, or nil when it is not audited: bucket creation and deletion, changes
+    /// of a bucket's access, protection or lifecycle, every quota denial, and (when configured) object writes and
+    /// deletes. Requests refused before their operation was known (bad signatures) are not audited.
+    static func auditAction(_ operation: S3Operation?, _ error: S3ErrorCode?, objects: Bool) -> String? {
+        if error == .QuotaExceeded || error == .TooManyBuckets { return "quota.denied" }
+        guard let operation else { return nil }
+        switch operation {
+        case .CreateBucket: return "bucket.create"
+        case .DeleteBucket: return "bucket.delete"
+        case .PutBucketPolicy: return "bucket.policy.put"
+        case .DeleteBucketPolicy: return "bucket.policy.delete"
+        case .PutBucketAcl: return "bucket.acl.put"
+        case .PutObjectAcl: return "object.acl.put"
+        case .PutBucketOwnershipControls: return "bucket.ownership.put"
+        case .DeleteBucketOwnershipControls: return "bucket.ownership.delete"
+        case .PutPublicAccessBlock: return "bucket.public-access-block.put"
+        case .DeletePublicAccessBlock: return "bucket.public-access-block.delete"
+        case .PutBucketVersioning: return "bucket.versioning.put"
+        case .PutObjectLockConfiguration: return "bucket.object-lock.put"
+        case .PutObjectRetention: return "object.retention.put"
+        case .PutObjectLegalHold: return "object.legal-hold.put"
+        case .PutBucketLifecycleConfiguration: return "bucket.lifecycle.put"
+        case .DeleteBucketLifecycle: return "bucket.lifecycle.delete"
+        case .PutObject, .CopyObject, .CompleteMultipartUpload, .PostObject: return objects ? "object.write" : nil
+        case .DeleteObject, .DeleteObjects: return objects ? "object.delete" : nil
+        default: return nil
+        }
     }
 
     static func newRequestID() -> String {
@@ -407,10 +464,10 @@ package struct S3API: HTTPResponder {
     }
 
     func errorResponse(
-        _ error: any Error, resource: String, target: S3Target, versionID: String?, requestID: String,
+        _ error: S3Error, resource: String, target: S3Target, versionID: String?, requestID: String,
         method: HTTPRequest.Method
     ) -> Response {
-        var e = s3Error(error, requestID: requestID)
+        var e = error
         // A 405 names the method of this request.
         if e.code == .MethodNotAllowed, let i = e.extra.firstIndex(where: { $0.0 == "Method" }) {
             e.extra[i].1 = method.rawValue

@@ -139,6 +139,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                     ALTER TABLE buckets ADD COLUMN public_access_block TEXT;
                     """)
         }
+        m.registerMigration("v10-audit", migrate: Self.migrateAudit)
         return m
     }
 

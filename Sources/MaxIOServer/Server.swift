@@ -79,9 +79,12 @@ package struct Server {
             throw ConfigError("\(e)")
         }
         let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
+        let audit = AuditLog(store: metadata, logger: logger)
         let s3 = S3API(
-            config: S3APIConfig(region: config.region, domains: config.domains, lifecycleDay: config.lifecycleDay),
-            iam: iam, objects: objects, logger: logger)
+            config: S3APIConfig(
+                region: config.region, domains: config.domains, lifecycleDay: config.lifecycleDay,
+                auditObjects: config.auditObjects),
+            iam: iam, objects: objects, logger: logger, audit: audit)
 
         let s3App = Application(
             responder: s3,
@@ -94,8 +97,8 @@ package struct Server {
             },
             logger: logger)
 
-        let console = Router()
-        ConsoleAPI(iam: iam, metadata: metadata, logger: logger).register(on: console)
+        let console = Router(context: ConsoleRequestContext.self)
+        ConsoleAPI(iam: iam, metadata: metadata, audit: audit, logger: logger).register(on: console)
         console.get("/health") { _, _ in "ok\n" }
         console.get("/health/live") { _, _ in "ok\n" }
         let dataDir = config.dataDir
@@ -146,6 +149,9 @@ package struct Server {
             "MaxIOFS \(MaxIOVersion.string): data directory \(config.dataDir), region \(config.region), fsync \(config.durable ? "on" : "off")"
         )
         var services: [any Service] = [s3App, consoleApp]
+        if config.auditRetentionDays > 0 {
+            services.append(AuditRetention(store: metadata, days: config.auditRetentionDays, logger: logger))
+        }
         if config.lifecycleInterval > 0 {
             services.append(
                 LifecycleWorker(

@@ -51,6 +51,10 @@ package struct ServerConfig: Sendable {
     package var lifecycleDay: TimeInterval = 86400
     /// When set, `/metrics` on the console port needs `Authorization: Bearer <token>`.
     package var metricsToken: String?
+    /// Days audit entries are kept; 0 keeps them for ever.
+    package var auditRetentionDays: Double = 90
+    /// Also audit object writes and deletes.
+    package var auditObjects = false
     /// The `admin` user's password at first start (else one is generated and printed once).
     package var adminPassword: String?
     /// The master key (base64 of 32 bytes), or a file holding it; else DATA/master.key is generated.
@@ -154,6 +158,19 @@ package struct ServerConfig: Sendable {
                 }
                 c.lifecycleDay = s
             }, get: { number($0.lifecycleDay) }),
+        Key(
+            name: "audit.retention_days", kind: .number, secret: false,
+            help: "days audit entries are kept, 0 for ever",
+            set: { c, v throws(ConfigError) in
+                guard let d = Double(v), d >= 0, d <= 36500 else {
+                    throw ConfigError("expected a number of days from 0 (keep for ever) to 36500, got '\(v)'")
+                }
+                c.auditRetentionDays = d
+            }, get: { number($0.auditRetentionDays) }),
+        Key(
+            name: "audit.objects", kind: .bool, secret: false, help: "also audit object writes and deletes",
+            set: { c, v throws(ConfigError) in c.auditObjects = try bool(v) },
+            get: { $0.auditObjects ? "true" : "false" }),
         Key(
             name: "root.access_key", kind: .string, secret: false, help: "root access key (first start)",
             set: { c, v throws(ConfigError) in c.rootAccessKey = v }, get: { $0.rootAccessKey }),

@@ -48,14 +48,19 @@ struct AdminClient {
 
     /// Logs in, then sends one request; returns the decoded JSON answer.
     func call(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any {
+        try await session { token in try await send(method, path, body, token: token) }
+    }
+
+    /// Logs in, runs `body` with the session token, logs out.
+    func session<T>(_ body: (String) async throws -> T) async throws -> T {
         let login = try await send(
             "POST", "/api/v1/auth/login", ["username": username, "password": password], token: nil)
         guard let token = (login as? [String: Any])?["token"] as? String else {
             throw AdminError(description: "login failed: no session token in the answer")
         }
-        let result: Any
+        let result: T
         do {
-            result = try await send(method, path, body, token: token)
+            result = try await body(token)
         } catch {
             _ = try? await send("POST", "/api/v1/auth/logout", nil, token: token)
             throw error
@@ -65,6 +70,12 @@ struct AdminClient {
     }
 
     func send(_ method: String, _ path: String, _ body: [String: Any]?, token: String?) async throws -> Any {
+        let data = try await sendRaw(method, path, body, token: token)
+        return data.isEmpty ? [String: Any]() : (try? JSONSerialization.jsonObject(with: data)) ?? [:]
+    }
+
+    /// One request; the answer's bytes when it succeeded, else the server's error as an AdminError.
+    func sendRaw(_ method: String, _ path: String, _ body: [String: Any]?, token: String?) async throws -> Data {
         guard let url = URL(string: base + path) else { throw AdminError(description: "bad URL \(base + path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -82,15 +93,15 @@ struct AdminClient {
             throw AdminError(description: "cannot reach \(base): \(error.localizedDescription)")
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let decoded: Any = data.isEmpty ? [String: Any]() : (try? JSONSerialization.jsonObject(with: data)) ?? [:]
         guard (200..<300).contains(status) else {
+            let decoded: Any = (try? JSONSerialization.jsonObject(with: data)) ?? [:]
             if let e = (decoded as? [String: Any])?["error"] as? [String: Any] {
                 throw AdminError(
                     description: "\(e["message"] as? String ?? "error") (\(e["code"] as? String ?? "\(status)"))")
             }
             throw AdminError(description: "the server answered HTTP \(status)")
         }
-        return decoded
+        return data
     }
 
     /// Prints an answer: JSON as asked, else one line per object.

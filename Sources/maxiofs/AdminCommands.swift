@@ -355,3 +355,78 @@ func perform(_ c: AdminClient, _ body: () async throws -> Any) async throws -> A
         throw ExitCode(1)
     }
 }
+
+struct AuditFilterOptions: ParsableArguments {
+    @Option(help: "Entries at or after this time (ISO 8601, e.g. 2026-12-01T00:00:00Z).") var since: String?
+    @Option(help: "Entries before this time (ISO 8601).") var until: String?
+    @Option(help: "Only this user's actions.") var user: String?
+    @Option(help: "Only actions of this tenant's users (global administrators).") var tenant: String?
+    @Option(help: "Only this action, or a prefix ending in * (user.*).") var action: String?
+    @Option(help: "success, failure or denied.") var result: String?
+
+    func query(_ extra: [(String, String)] = []) -> String {
+        let items =
+            [
+                ("since", since), ("until", until), ("user", user), ("tenant", tenant), ("action", action),
+                ("result", result),
+            ].compactMap { k, v in v.map { (k, $0) } } + extra
+        if items.isEmpty { return "" }
+        return "?" + items.map { "\($0.0)=\(pathComponent($0.1))" }.joined(separator: "&")
+    }
+}
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The audit log (read only).", subcommands: [List.self, Export.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Audit entries, newest first; the cursor for the next page goes to standard error.")
+        @OptionGroup var admin: AdminOptions
+        @OptionGroup var filter: AuditFilterOptions
+        @Option(help: "Entries per page, 1-1000. Default: 100") var limit: Int?
+        @Option(help: "The cursor a previous page printed.") var cursor: String?
+        func run() async throws {
+            let c = try admin.client()
+            var extra: [(String, String)] = []
+            if let limit { extra.append(("limit", String(limit))) }
+            if let cursor { extra.append(("cursor", cursor)) }
+            let page = try await perform(c) { try await c.call("GET", "/api/v1/audit" + filter.query(extra)) }
+            let dict = page as? [String: Any] ?? [:]
+            if admin.json {
+                c.output(page, fields: [])
+                return
+            }
+            c.output(
+                dict["entries"] ?? [], fields: ["time", "user", "tenant", "action", "resource", "result", "source_ip"])
+            if let next = dict["next_cursor"] as? String {
+                FileHandle.standardError.write(Data("next page: --cursor \(next)\n".utf8))
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every matching entry as JSON lines, newest first.")
+        @OptionGroup var admin: AdminOptions
+        @OptionGroup var filter: AuditFilterOptions
+        @Option(help: "Write to this file instead of standard output.") var output: String?
+        func run() async throws {
+            let c = try admin.client()
+            let data = try await perform(c) {
+                try await c.session { token in
+                    try await c.sendRaw("GET", "/api/v1/audit/export" + filter.query(), nil, token: token)
+                }
+            }
+            guard let data = data as? Data else { return }
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: data) else {
+                    FileHandle.standardError.write(Data("error: cannot write \(output)\n".utf8))
+                    throw ExitCode(1)
+                }
+            } else {
+                FileHandle.standardOutput.write(data)
+            }
+        }
+    }
+}

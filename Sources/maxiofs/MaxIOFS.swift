@@ -84,6 +84,12 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Seconds in a lifecycle day (MAXIOFS_LIFECYCLE_DAY_SECONDS). Default: 86400")
     var lifecycleDaySeconds: String?
 
+    @Option(help: "Days audit entries are kept, 0 for ever (MAXIOFS_AUDIT_RETENTION_DAYS). Default: 90")
+    var auditRetentionDays: String?
+
+    @Option(help: "Also audit object writes and deletes: true or false (MAXIOFS_AUDIT_OBJECTS). Default: false")
+    var auditObjects: String?
+
     @Option(help: "Root access key, used at first start (MAXIOFS_ROOT_ACCESS_KEY; the secret key has no flag).")
     var rootAccessKey: String?
 
@@ -96,7 +102,8 @@ struct ConfigOptions: ParsableArguments {
             ("data_dir", dataDir), ("s3.address", s3Address), ("console.address", consoleAddress),
             ("region", region), ("domain", domain), ("fsync", fsync), ("log.level", logLevel),
             ("log.format", logFormat), ("lifecycle.interval", lifecycleInterval),
-            ("lifecycle.day_seconds", lifecycleDaySeconds), ("root.access_key", rootAccessKey),
+            ("lifecycle.day_seconds", lifecycleDaySeconds), ("audit.retention_days", auditRetentionDays),
+            ("audit.objects", auditObjects), ("root.access_key", rootAccessKey),
             ("master_key_file", masterKeyFile),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { k, v in v.map { (k, $0) } })
@@ -165,7 +172,7 @@ struct Admin: AsyncParsableCommand {
         subcommands: [
             TenantCommand.self, UserCommand.self, KeyCommand.self, GroupCommand.self, BucketPermissionCommand.self,
             PasswordCommand.self,
-            BucketQuotaCommand.self, AbortUploads.self, Lifecycle.self,
+            BucketQuotaCommand.self, AuditCommand.self, AbortUploads.self, Lifecycle.self,
         ])
 }
 
