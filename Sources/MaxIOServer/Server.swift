@@ -76,7 +76,11 @@ package struct Server {
                 Self.say("  password: \(generated)")
             }
         } catch let e as IAMError {
-            throw ConfigError("\(e)")
+            switch e {
+            case .invalid(let m), .notFound(let m), .alreadyExists(let m), .quotaExceeded(let m), .forbidden(let m),
+                .notEmpty(let m):
+                throw ConfigError(m)
+            }
         }
         let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
         let audit = AuditLog(store: metadata, logger: logger)

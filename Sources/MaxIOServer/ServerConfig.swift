@@ -1,5 +1,6 @@
 import Foundation
 import MaxIOCore
+import MaxIOIAM
 
 /// A `HOST:PORT` listen address.
 package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
@@ -173,19 +174,37 @@ package struct ServerConfig: Sendable {
             get: { $0.auditObjects ? "true" : "false" }),
         Key(
             name: "root.access_key", kind: .string, secret: false, help: "root access key (first start)",
-            set: { c, v throws(ConfigError) in c.rootAccessKey = v }, get: { $0.rootAccessKey }),
+            set: { c, v throws(ConfigError) in
+                guard (3...128).contains(v.count) else { throw ConfigError("must be 3 to 128 characters") }
+                c.rootAccessKey = v
+            }, get: { $0.rootAccessKey }),
         Key(
             name: "root.secret_key", kind: .string, secret: true, help: "root secret key (first start)",
-            set: { c, v throws(ConfigError) in c.rootSecretKey = v }, get: { $0.rootSecretKey }),
+            set: { c, v throws(ConfigError) in
+                guard (8...128).contains(v.count) else { throw ConfigError("must be 8 to 128 characters") }
+                c.rootSecretKey = v
+            }, get: { $0.rootSecretKey }),
         Key(
             name: "admin.password", kind: .string, secret: true, help: "the admin user's password (first start)",
-            set: { c, v throws(ConfigError) in c.adminPassword = v }, get: { $0.adminPassword }),
+            set: { c, v throws(ConfigError) in
+                if let why = PasswordHasher.policyViolation(v) { throw ConfigError(why) }
+                c.adminPassword = v
+            }, get: { $0.adminPassword }),
         Key(
             name: "master_key", kind: .string, secret: true, help: "master key, base64 of 32 bytes",
-            set: { c, v throws(ConfigError) in c.masterKey = v }, get: { $0.masterKey }),
+            set: { c, v throws(ConfigError) in
+                guard let d = Data(base64Encoded: v.trimmingCharacters(in: .whitespacesAndNewlines)), d.count == 32
+                else { throw ConfigError("the master key must be 32 bytes, base64-encoded (openssl rand -base64 32)") }
+                c.masterKey = v
+            }, get: { $0.masterKey }),
         Key(
             name: "master_key_file", kind: .string, secret: false, help: "file holding the master key",
-            set: { c, v throws(ConfigError) in c.masterKeyFile = v }, get: { $0.masterKeyFile }),
+            set: { c, v throws(ConfigError) in
+                guard FileManager.default.isReadableFile(atPath: v) else {
+                    throw ConfigError("cannot read the master key file \(v)")
+                }
+                c.masterKeyFile = v
+            }, get: { $0.masterKeyFile }),
         Key(
             name: "metrics.token", kind: .string, secret: true, help: "bearer token /metrics requires",
             set: { c, v throws(ConfigError) in c.metricsToken = v }, get: { $0.metricsToken }),
@@ -361,12 +380,6 @@ package struct ServerConfig: Sendable {
             throw ConfigError(
                 "set both MAXIOFS_ROOT_ACCESS_KEY and MAXIOFS_ROOT_SECRET_KEY, or neither (root.access_key and root.secret_key in the file)"
             )
-        }
-        if let k = rootAccessKey, !(3...128).contains(k.count) {
-            throw ConfigError("MAXIOFS_ROOT_ACCESS_KEY must be 3 to 128 characters")
-        }
-        if let s = rootSecretKey, !(8...128).contains(s.count) {
-            throw ConfigError("MAXIOFS_ROOT_SECRET_KEY must be 8 to 128 characters")
         }
     }
 }

@@ -124,8 +124,13 @@ package enum TOML {
             guard peek == 0x3D else { throw fail("expected '=' after the key") }
             i += 1
             skipSpaces()
-            let v = try value()
             let key = path.joined(separator: ".")
+            let v: TOMLValue
+            do {
+                v = try value()
+            } catch {
+                throw TOMLError(line: error.line, message: key + ": " + error.message)
+            }
             if let first = seen[key] { throw fail("key '\(key)' is set twice (first on line \(first))") }
             if tables.contains(key) { throw fail("key '\(key)' is also a table") }
             seen[key] = start
@@ -211,27 +216,42 @@ package enum TOML {
             case "true": return .bool(true)
             case "false": return .bool(false)
             case "inf", "+inf", "-inf", "nan", "+nan", "-nan":
-                throw fail("'\(word)' is not a usable number here")
+                throw fail("infinity and NaN are not usable here")
             default: break
             }
+            // Neither echo the word (it may be a secret that lacks its quotes) nor hand it to a parser that
+            // takes more than TOML's decimal forms.
             let digits = word.replacingOccurrences(of: "_", with: "")
-            if word.contains("__") || word.hasPrefix("_") || word.hasSuffix("_") {
-                throw fail("'\(word)' is not a valid number")
+            let underscoresOK = !word.contains("__") && !word.hasPrefix("_") && !word.hasSuffix("_")
+            for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] where digits.hasPrefix(prefix) {
+                guard underscoresOK, let n = Int64(digits.dropFirst(2), radix: radix),
+                    !digits.dropFirst(2).hasPrefix("-"),
+                    !digits.dropFirst(2).hasPrefix("+")
+                else { throw fail("not a valid number") }
+                return .integer(n)
             }
-            if let n = Int64(digits), !digits.isEmpty {
-                let unsigned = digits.hasPrefix("+") || digits.hasPrefix("-") ? digits.dropFirst() : Substring(digits)
-                if unsigned.count > 1 && unsigned.hasPrefix("0") {
-                    throw fail("'\(word)': leading zeros are not allowed")
-                }
+            let numeric =
+                !digits.isEmpty && digits.allSatisfy { "0123456789+-.eE".contains($0) }
+                && digits.contains(where: \.isNumber)
+            guard numeric else {
+                if word.isEmpty { throw fail("expected a value") }
+                throw fail("a value that is not a number, true or false must be quoted")
+            }
+            guard underscoresOK else { throw fail("not a valid number (misplaced '_')") }
+            let unsigned = digits.hasPrefix("+") || digits.hasPrefix("-") ? digits.dropFirst() : Substring(digits)
+            if let n = Int64(digits) {
+                if unsigned.count > 1 && unsigned.hasPrefix("0") { throw fail("leading zeros are not allowed") }
                 return .integer(n)
             }
             if digits.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let d = Double(digits),
-                d.isFinite, digits.first != ".", digits.last != "."
+                unsigned.first?.isNumber == true, digits.last?.isNumber == true, !digits.contains(".e"),
+                !digits.contains(".E")
             {
+                guard d.isFinite else { throw fail("number out of range") }
                 return .float(d)
             }
-            if word.isEmpty { throw fail("expected a value") }
-            throw fail("'\(word)' is not a value: strings need quotes")
+            if unsigned.allSatisfy(\.isNumber) { throw fail("number out of range") }
+            throw fail("not a valid number")
         }
 
         mutating func basicString() throws(TOMLError) -> String {

@@ -15,6 +15,7 @@ import Testing
             interval = 1_800
             day = 2.5
             neg = -3
+            hex = 0xff
             on = true
             list = [
               "x", # first
@@ -30,6 +31,7 @@ import Testing
         #expect(map["lifecycle.interval"] == .integer(1800))
         #expect(map["lifecycle.day"] == .float(2.5))
         #expect(map["lifecycle.neg"] == .integer(-3))
+        #expect(map["lifecycle.hex"] == .integer(255))
         #expect(map["lifecycle.on"] == .bool(true))
         #expect(map["lifecycle.list"] == .array([.string("x"), .string("y")]))
         #expect(map["lifecycle.quoted key.inner"] == .bool(false))
@@ -38,7 +40,10 @@ import Testing
 
     @Test(arguments: [
         ("a = 1\na = 2", 2, "set twice"),
-        ("a = eu", 1, "strings need quotes"),
+        ("a = eu", 1, "must be quoted"),
+        ("a = s3cr3t", 1, "must be quoted"),
+        ("a = 0x1.8p1", 1, "not a valid number"),
+        ("a = 1e400", 1, "out of range"),
         ("a = \"open", 1, "unterminated string"),
         ("a = \"\"\"x\"\"\"", 1, "multi-line strings"),
         ("a = {b = 1}", 1, "inline tables"),
@@ -59,6 +64,7 @@ import Testing
         } catch {
             #expect(error.line == line, "\(doc): \(error)")
             #expect(error.message.contains(message), "\(doc): \(error)")
+            #expect(!error.message.contains("s3cr3t"), "a secret echoed: \(error)")
         }
     }
 
