@@ -14,12 +14,18 @@ package struct ConsoleAPI: Sendable {
     let metadata: any MetadataStore
     let audit: AuditLog
     let logger: Logger
+    /// What `GET /api/v1/info` answers (version, uptime, storage, counts), composed by the server.
+    let info: @Sendable () async throws -> [String: any Sendable]
 
-    package init(iam: IAMService, metadata: any MetadataStore, audit: AuditLog, logger: Logger) {
+    package init(
+        iam: IAMService, metadata: any MetadataStore, audit: AuditLog, logger: Logger,
+        info: @escaping @Sendable () async throws -> [String: any Sendable] = { [:] }
+    ) {
         self.iam = iam
         self.metadata = metadata
         self.audit = audit
         self.logger = logger
+        self.info = info
     }
 
     /// A failure with an HTTP status and a stable code.
@@ -49,6 +55,12 @@ package struct ConsoleAPI: Sendable {
             }
         }
         registerAudit(api)
+        authed(api, .get, "info") { _, _, actor, _ in
+            guard actor.isGlobalAdmin else {
+                throw IAMError.forbidden("Only global administrators read server information.")
+            }
+            return try await self.info()
+        }
         authed(api, .get, "me") { _, _, actor, user in
             var u = try await self.userJSON(user)
             u["must_change_password"] = user.mustChangePassword

@@ -75,4 +75,142 @@ package enum Admin {
             throw error
         }
     }
+
+    /// What `maxiofs check` found.
+    package struct CheckReport: Sendable {
+        package var catalogProblems: [String] = []
+        package var referenced = 0
+        package var present = 0
+        package var missing: [BlobReference] = []
+        package var wrongSize: [(reference: BlobReference, actual: Int64)] = []
+        package var orphans: [FileBlobStore.BlobFile] = []
+        /// Orphans written before the catalog existed (a replaced catalog's data, for example).
+        package var orphansOlderThanCatalog = 0
+        package var temporary: [String] = []
+        package var repaired = false
+        package var removed = 0
+
+        /// The report as `maxiofs check` prints it.
+        package var lines: [String] {
+            var out: [String] = []
+            func print(_ s: String) { out.append(s) }
+            let r = self
+            print(r.catalogProblems.isEmpty ? "catalog: ok" : "catalog: \(r.catalogProblems.count) problem(s)")
+            for p in r.catalogProblems { print("catalog problem: \(p)") }
+            print("blobs: \(r.referenced) referenced, \(r.present) present")
+            for m in r.missing { print("missing: \(m.owner): blob \(m.blobID) (\(m.size) bytes)") }
+            for w in r.wrongSize {
+                print(
+                    "wrong size: \(w.reference.owner): blob \(w.reference.blobID) has \(w.actual) bytes, the catalog says \(w.reference.size)"
+                )
+            }
+            for o in r.orphans { print("orphan: \(o.path) (\(o.size) bytes)\(r.repaired ? ": removed" : "")") }
+            if r.orphansOlderThanCatalog > 0 {
+                print(
+                    "note: \(r.orphansOlderThanCatalog) orphan(s) are older than the catalog: if meta.sqlite was replaced, they may hold the old catalog's objects"
+                )
+            }
+            for t in r.temporary { print("temporary: tmp/\(t)\(r.repaired ? ": removed" : "")") }
+            print(
+                "summary: \(r.missing.count) missing, \(r.wrongSize.count) wrong size, \(r.orphans.count) orphan(s), \(r.temporary.count) temporary file(s)"
+                    + (r.repaired ? ", \(r.removed) file(s) removed" : ""))
+            return out
+        }
+
+        /// Problems that remain: what `--repair` cannot fix, and orphans or temporary files it was not asked to remove.
+        package var clean: Bool {
+            catalogProblems.isEmpty && missing.isEmpty && wrongSize.isEmpty
+                && (repaired || (orphans.isEmpty && temporary.isEmpty))
+        }
+    }
+
+    /// Compares the catalog with the blob files, offline: it holds the data directory's lock, so no server runs
+    /// meanwhile. With `repair`, removes the orphans (files no catalog entry refers to) and temporary files;
+    /// missing blobs and wrong sizes are reported only.
+    package static func check(dataDir: String, repair: Bool) async throws -> CheckReport {
+        let path = dataDir + "/meta.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError("no MaxIOFS catalog at \(path): check --data-dir")
+        }
+        let lock = try DataDirectoryLock(dataDir: dataDir)
+        defer { withExtendedLifetime(lock) {} }
+        let metadata = try SQLiteMetadataStore(path: path, durable: true)
+        let blobs = try FileBlobStore(root: dataDir, durable: true, threads: 1)
+        do {
+            let report = try await check(metadata: metadata, blobs: blobs, repair: repair)
+            await blobs.shutdown()
+            return report
+        } catch {
+            await blobs.shutdown()
+            throw error
+        }
+    }
+
+    static func check(metadata: SQLiteMetadataStore, blobs: FileBlobStore, repair: Bool) async throws -> CheckReport {
+        var report = CheckReport()
+        report.catalogProblems = try await metadata.integrityProblems()
+        let references = try await metadata.blobReferences()
+        let files = blobs.blobFiles()
+        var byID: [String: FileBlobStore.BlobFile] = [:]
+        for f in files { if let id = f.id { byID[id] = f } }
+        var referenced = Set<String>()
+        for r in references {
+            referenced.insert(r.blobID)
+            guard let f = byID[r.blobID] else {
+                report.missing.append(r)
+                continue
+            }
+            if f.size != r.size { report.wrongSize.append((r, f.size)) }
+        }
+        report.referenced = referenced.count
+        report.present = referenced.count - Set(report.missing.map(\.blobID)).count
+        let createdAt = try await metadata.createdAt()
+        report.orphans = files.filter { f in f.id.map { !referenced.contains($0) } ?? true }.sorted {
+            $0.path < $1.path
+        }
+        report.orphansOlderThanCatalog = report.orphans.filter { $0.modified < createdAt }.count
+        report.temporary = blobs.temporaryFiles()
+        if repair {
+            report.repaired = true
+            for f in report.orphans where blobs.removeFile(f.path) { report.removed += 1 }
+            for t in report.temporary where blobs.removeFile("tmp/" + t) { report.removed += 1 }
+        }
+        return report
+    }
+
+    /// Opens a copy as the server would (and closes it again), checks its integrity, counts what it holds.
+    static func verifyCopy(_ path: String) async throws -> CatalogCounts {
+        let copy = try SQLiteMetadataStore(path: path, durable: true)
+        let problems = try await copy.integrityProblems()
+        guard problems.isEmpty else {
+            throw ConfigError("the copy failed its integrity check: \(problems.joined(separator: "; "))")
+        }
+        return try await copy.catalogCounts()
+    }
+
+    /// A consistent copy of the catalog, safe while the server runs; verified before it is put in place.
+    package static func backupMetadata(dataDir: String, output: String, force: Bool) async throws -> String {
+        let path = dataDir + "/meta.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError("no MaxIOFS catalog at \(path): check --data-dir")
+        }
+        if FileManager.default.fileExists(atPath: output) && !force {
+            throw ConfigError("\(output) exists: choose another file or pass --force to replace it")
+        }
+        let partial = output + ".partial"
+        unlink(partial)
+        do {
+            try await SQLiteMetadataStore(path: path, durable: true).backup(to: partial)
+            let counts = try await verifyCopy(partial)
+            guard rename(partial, output) == 0 else {
+                throw ConfigError("cannot move the copy to \(output): \(String(cString: strerror(errno)))")
+            }
+            let c = counts
+            return
+                "backup: \(output): \(c.buckets) bucket(s), \(c.objects) object(s), \(c.bytes) bytes, \(c.uploads) upload(s), \(c.tenants) tenant(s), \(c.users) user(s), \(c.accessKeys) access key(s)"
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) }
+            throw error
+        }
+    }
 }

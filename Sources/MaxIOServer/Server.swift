@@ -102,7 +102,27 @@ package struct Server {
             logger: logger)
 
         let console = Router(context: ConsoleRequestContext.self)
-        ConsoleAPI(iam: iam, metadata: metadata, audit: audit, logger: logger).register(on: console)
+        let startedAt = Date()
+        let region = config.region
+        ConsoleAPI(
+            iam: iam, metadata: metadata, audit: audit, logger: logger,
+            info: {
+                let c = try await metadata.catalogCounts()
+                var storage: [String: any Sendable] = ["used_bytes": c.bytes]
+                if let (total, available) = try? await blobs.capacity() {
+                    storage["total_bytes"] = total
+                    storage["available_bytes"] = available
+                }
+                return [
+                    "version": MaxIOVersion.string, "region": region, "started_at": WireDate.iso8601(startedAt),
+                    "uptime_seconds": Int(Date().timeIntervalSince(startedAt)), "storage": storage,
+                    "counts": [
+                        "buckets": c.buckets, "objects": c.objects, "uploads": c.uploads, "tenants": c.tenants,
+                        "users": c.users, "access_keys": c.accessKeys,
+                    ] as [String: any Sendable],
+                ]
+            }
+        ).register(on: console)
         console.get("/health") { _, _ in "ok\n" }
         console.get("/health/live") { _, _ in "ok\n" }
         let dataDir = config.dataDir

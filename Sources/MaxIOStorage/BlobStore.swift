@@ -116,6 +116,44 @@ package final class FileBlobStore: BlobStore {
         return removed
     }
 
+    /// A file under `blobs/`.
+    package struct BlobFile: Sendable {
+        /// Relative to the data directory.
+        package var path: String
+        /// The blob id when the file sits where the blob of that name belongs, else nil (a stray file).
+        package var id: String?
+        package var size: Int64
+        package var modified: Date
+    }
+
+    /// Every regular file under `blobs/`, at any depth.
+    package func blobFiles() -> [BlobFile] {
+        var out: [BlobFile] = []
+        guard let walker = FileManager.default.enumerator(atPath: blobDir) else { return out }
+        while let relative = walker.nextObject() as? String {
+            let full = blobDir + "/" + relative
+            var st = stat()
+            guard lstat(full, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            let name = String(relative.split(separator: "/").last ?? "")
+            let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+            out.append(
+                BlobFile(
+                    path: "blobs/" + relative, id: path(of: name) == full ? name : nil, size: Int64(st.st_size),
+                    modified: Date(timeIntervalSince1970: mtime)))
+        }
+        return out
+    }
+
+    /// Names of the files in `tmp/`.
+    package func temporaryFiles() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? []).sorted()
+    }
+
+    /// Removes a file given relative to the data directory; false when it could not.
+    package func removeFile(_ relative: String) -> Bool {
+        unlink(root + "/" + relative) == 0
+    }
+
     func path(of id: String) -> String {
         let u = Array(id.utf8)
         guard u.count >= 4 else { return blobDir + "/" + id }

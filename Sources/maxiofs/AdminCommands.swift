@@ -430,3 +430,30 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
+
+struct InfoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Version, uptime, storage and counts of the running server.")
+    @OptionGroup var admin: AdminOptions
+    func run() async throws {
+        let c = try admin.client()
+        let info = try await perform(c) { try await c.call("GET", "/api/v1/info") }
+        if admin.json {
+            c.output(info, fields: [])
+            return
+        }
+        let d = info as? [String: Any] ?? [:]
+        let storage = d["storage"] as? [String: Any] ?? [:]
+        let counts = d["counts"] as? [String: Any] ?? [:]
+        func t(_ v: Any?) -> String { AdminClient.text(v) }
+        print("version: \(t(d["version"]))")
+        print("region: \(t(d["region"]))")
+        print("started: \(t(d["started_at"])) (up \(t(d["uptime_seconds"])) s)")
+        print(
+            "storage: \(t(storage["used_bytes"])) bytes stored; file system \(t(storage["available_bytes"])) of \(t(storage["total_bytes"])) bytes available"
+        )
+        print(
+            ["buckets", "objects", "uploads", "tenants", "users", "access_keys"].map { "\($0): \(t(counts[$0]))" }
+                .joined(separator: ", "))
+    }
+}

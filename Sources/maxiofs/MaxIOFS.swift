@@ -8,7 +8,7 @@ struct MaxIOFS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maxiofs",
         abstract: "An S3-compatible object store.",
-        subcommands: [Serve.self, Admin.self, ConfigCommand.self, Version.self])
+        subcommands: [Serve.self, Admin.self, ConfigCommand.self, Check.self, BackupMetadata.self, Version.self])
 
     static func main() async {
         await main(Self.hoistAdminOptions(Array(CommandLine.arguments.dropFirst())))
@@ -172,7 +172,7 @@ struct Admin: AsyncParsableCommand {
         subcommands: [
             TenantCommand.self, UserCommand.self, KeyCommand.self, GroupCommand.self, BucketPermissionCommand.self,
             PasswordCommand.self,
-            BucketQuotaCommand.self, AuditCommand.self, AbortUploads.self, Lifecycle.self,
+            BucketQuotaCommand.self, AuditCommand.self, InfoCommand.self, AbortUploads.self, Lifecycle.self,
         ])
 }
 
@@ -247,6 +247,62 @@ struct LifecycleRun: AsyncParsableCommand {
             print(try await MaxIOServer.Admin.runLifecycle(dataDir: dir, dayLength: day))
         } catch let e as ConfigError {
             throw ValidationError(e.description)
+        }
+    }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check that the catalog and the blob files agree (offline: the server must be stopped).",
+        discussion: """
+            Reports blobs the catalog refers to that are missing or have the wrong size, files under blobs/ that \
+            nothing refers to (orphans), and files left in tmp/. --repair removes orphans and temporary files; \
+            missing or damaged blobs are only reported. Exit status 0 when nothing is left to fix, 1 otherwise.
+            """)
+
+    @Option(help: "Data directory (MAXIOFS_DATA_DIR). Default: ./data")
+    var dataDir: String?
+
+    @Flag(help: "Remove orphaned blob files and temporary files.")
+    var repair = false
+
+    func run() async throws {
+        let dir = dataDir ?? ProcessInfo.processInfo.environment["MAXIOFS_DATA_DIR"] ?? "./data"
+        let r: MaxIOServer.Admin.CheckReport
+        do {
+            r = try await MaxIOServer.Admin.check(dataDir: dir, repair: repair)
+        } catch let e as ConfigError {
+            throw CLIError(e.description)
+        }
+        for line in r.lines { print(line) }
+        if !r.clean { throw ExitCode(1) }
+    }
+}
+
+struct BackupMetadata: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup-metadata",
+        abstract: "Copy the catalog (meta.sqlite) consistently, also while the server runs.",
+        discussion: """
+            Uses SQLite's online backup, checks the copy's integrity, then moves it into place. Blobs are not \
+            copied: back up the data directory's blobs/ with your file backup, after this command.
+            """)
+
+    @Option(help: "Data directory (MAXIOFS_DATA_DIR). Default: ./data")
+    var dataDir: String?
+
+    @Option(help: "The file to write.")
+    var output: String
+
+    @Flag(help: "Replace the output file if it exists.")
+    var force = false
+
+    func run() async throws {
+        let dir = dataDir ?? ProcessInfo.processInfo.environment["MAXIOFS_DATA_DIR"] ?? "./data"
+        do {
+            print(try await MaxIOServer.Admin.backupMetadata(dataDir: dir, output: output, force: force))
+        } catch let e as ConfigError {
+            throw CLIError(e.description)
         }
     }
 }
