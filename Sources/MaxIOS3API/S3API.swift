@@ -17,8 +17,14 @@ package struct S3APIConfig: Sendable {
     package var lifecycleDay: TimeInterval
     /// Record object writes and deletes in the audit log, not only bucket changes.
     package var auditObjects: Bool
+    /// The S3 port speaks HTTPS (`aws:SecureTransport`).
+    package var secureTransport: Bool
 
-    package init(region: String, domains: [String], lifecycleDay: TimeInterval = 86400, auditObjects: Bool = false) {
+    package init(
+        region: String, domains: [String], lifecycleDay: TimeInterval = 86400, auditObjects: Bool = false,
+        secureTransport: Bool = false
+    ) {
+        self.secureTransport = secureTransport
         self.region = region
         self.domains = domains
         self.lifecycleDay = lifecycleDay

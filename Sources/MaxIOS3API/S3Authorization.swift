@@ -72,7 +72,7 @@ extension S3API {
     func policyContext(_ call: S3Call) -> [String: [String]] {
         let now = Date()
         var c: [String: [String]] = [
-            "aws:securetransport": ["false"],
+            "aws:securetransport": [config.secureTransport ? "true" : "false"],
             "aws:currenttime": [WireDate.iso8601(now)],
             "aws:epochtime": [String(Int(now.timeIntervalSince1970))],
         ]

@@ -82,21 +82,27 @@ package struct Server {
                 throw ConfigError(m)
             }
         }
+        var tls: TLSContextBox?
+        if let cert = config.tlsCertFile, let key = config.tlsKeyFile {
+            tls = try TLSContextBox(certificateFile: cert, keyFile: key)
+        }
+        let s3Scheme = config.s3UsesTLS ? "https" : "http"
+        let consoleScheme = config.consoleUsesTLS ? "https" : "http"
         let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
         let audit = AuditLog(store: metadata, logger: logger)
         let s3 = S3API(
             config: S3APIConfig(
                 region: config.region, domains: config.domains, lifecycleDay: config.lifecycleDay,
-                auditObjects: config.auditObjects),
+                auditObjects: config.auditObjects, secureTransport: config.s3UsesTLS),
             iam: iam, objects: objects, logger: logger, audit: audit)
 
         let s3App = Application(
-            responder: s3,
+            responder: s3, server: .maxiofs(tls: config.s3UsesTLS ? tls : nil, configuration: .init()),
             configuration: .init(
                 address: .hostname(config.s3Address.host, port: config.s3Address.port), serverName: nil),
             onServerRunning: { channel in
                 Self.say(
-                    "MaxIOFS \(MaxIOVersion.string): S3 API listening on http://\(channel.localAddress.map(Self.describe) ?? "?")"
+                    "MaxIOFS \(MaxIOVersion.string): S3 API listening on \(s3Scheme)://\(channel.localAddress.map(Self.describe) ?? "?")"
                 )
             },
             logger: logger)
@@ -159,12 +165,12 @@ package struct Server {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(extra: extra))))
         }
         let consoleApp = Application(
-            router: console,
+            router: console, server: .maxiofs(tls: config.consoleUsesTLS ? tls : nil, configuration: .init()),
             configuration: .init(
                 address: .hostname(config.consoleAddress.host, port: config.consoleAddress.port), serverName: "MaxIOFS"),
             onServerRunning: { channel in
                 Self.say(
-                    "MaxIOFS \(MaxIOVersion.string): console listening on http://\(channel.localAddress.map(Self.describe) ?? "?")"
+                    "MaxIOFS \(MaxIOVersion.string): console listening on \(consoleScheme)://\(channel.localAddress.map(Self.describe) ?? "?")"
                 )
             },
             logger: logger)
@@ -173,6 +179,7 @@ package struct Server {
             "MaxIOFS \(MaxIOVersion.string): data directory \(config.dataDir), region \(config.region), fsync \(config.durable ? "on" : "off")"
         )
         var services: [any Service] = [s3App, consoleApp]
+        services.append(CertificateReloader(box: tls, logger: logger))
         if config.auditRetentionDays > 0 {
             services.append(AuditRetention(store: metadata, days: config.auditRetentionDays, logger: logger))
         }

@@ -52,6 +52,14 @@ package struct ServerConfig: Sendable {
     package var lifecycleDay: TimeInterval = 86400
     /// When set, `/metrics` on the console port needs `Authorization: Bearer <token>`.
     package var metricsToken: String?
+    /// PEM certificate chain and private key for HTTPS.
+    package var tlsCertFile: String?
+    package var tlsKeyFile: String?
+    /// HTTPS on the S3 / console port; nil means "when a certificate is configured".
+    package var s3TLS: Bool?
+    package var consoleTLS: Bool?
+    package var s3UsesTLS: Bool { s3TLS ?? (tlsCertFile != nil) }
+    package var consoleUsesTLS: Bool { consoleTLS ?? (tlsCertFile != nil) }
     /// Days audit entries are kept; 0 keeps them for ever.
     package var auditRetentionDays: Double = 90
     /// Also audit object writes and deletes.
@@ -160,6 +168,22 @@ package struct ServerConfig: Sendable {
                 c.lifecycleDay = s
             }, get: { number($0.lifecycleDay) }),
         Key(
+            name: "tls.cert_file", kind: .string, secret: false,
+            help: "PEM certificate chain for HTTPS (reloaded on SIGHUP)",
+            set: { c, v throws(ConfigError) in c.tlsCertFile = try readable(v) }, get: { $0.tlsCertFile }),
+        Key(
+            name: "tls.key_file", kind: .string, secret: false, help: "PEM private key for HTTPS",
+            set: { c, v throws(ConfigError) in c.tlsKeyFile = try readable(v) }, get: { $0.tlsKeyFile }),
+        Key(
+            name: "s3.tls", kind: .bool, secret: false,
+            help: "HTTPS on the S3 port (default: when tls.cert_file is set)",
+            set: { c, v throws(ConfigError) in c.s3TLS = try bool(v) }, get: { $0.s3UsesTLS ? "true" : "false" }),
+        Key(
+            name: "console.tls", kind: .bool, secret: false,
+            help: "HTTPS on the console port (default: when tls.cert_file is set)",
+            set: { c, v throws(ConfigError) in c.consoleTLS = try bool(v) },
+            get: { $0.consoleUsesTLS ? "true" : "false" }),
+        Key(
             name: "audit.retention_days", kind: .number, secret: false,
             help: "days audit entries are kept, 0 for ever",
             set: { c, v throws(ConfigError) in
@@ -211,6 +235,11 @@ package struct ServerConfig: Sendable {
     ]
 
     package static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    static func readable(_ v: String) throws(ConfigError) -> String {
+        guard FileManager.default.isReadableFile(atPath: v) else { throw ConfigError("cannot read \(v)") }
+        return v
+    }
 
     static func address(_ v: String) throws(ConfigError) -> ListenAddress {
         guard let a = ListenAddress(v) else { throw ConfigError("expected HOST:PORT, got '\(v)'") }
@@ -376,6 +405,14 @@ package struct ServerConfig: Sendable {
     }
 
     package func validate() throws(ConfigError) {
+        if (tlsCertFile == nil) != (tlsKeyFile == nil) {
+            throw ConfigError(
+                "set both tls.cert_file and tls.key_file (MAXIOFS_TLS_CERT_FILE, MAXIOFS_TLS_KEY_FILE), or neither")
+        }
+        if (s3TLS == true || consoleTLS == true) && tlsCertFile == nil {
+            throw ConfigError(
+                "s3.tls or console.tls is on, but no certificate is configured: set tls.cert_file and tls.key_file")
+        }
         if (rootAccessKey == nil) != (rootSecretKey == nil) {
             throw ConfigError(
                 "set both MAXIOFS_ROOT_ACCESS_KEY and MAXIOFS_ROOT_SECRET_KEY, or neither (root.access_key and root.secret_key in the file)"

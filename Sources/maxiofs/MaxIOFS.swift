@@ -84,6 +84,18 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Seconds in a lifecycle day (MAXIOFS_LIFECYCLE_DAY_SECONDS). Default: 86400")
     var lifecycleDaySeconds: String?
 
+    @Option(help: "PEM certificate chain for HTTPS, reloaded on SIGHUP (MAXIOFS_TLS_CERT_FILE).")
+    var tlsCertFile: String?
+
+    @Option(help: "PEM private key for HTTPS (MAXIOFS_TLS_KEY_FILE).")
+    var tlsKeyFile: String?
+
+    @Option(help: "HTTPS on the S3 port: true or false (MAXIOFS_S3_TLS). Default: when a certificate is set")
+    var s3Tls: String?
+
+    @Option(help: "HTTPS on the console port: true or false (MAXIOFS_CONSOLE_TLS). Default: when a certificate is set")
+    var consoleTls: String?
+
     @Option(help: "Days audit entries are kept, 0 for ever (MAXIOFS_AUDIT_RETENTION_DAYS). Default: 90")
     var auditRetentionDays: String?
 
@@ -103,7 +115,8 @@ struct ConfigOptions: ParsableArguments {
             ("region", region), ("domain", domain), ("fsync", fsync), ("log.level", logLevel),
             ("log.format", logFormat), ("lifecycle.interval", lifecycleInterval),
             ("lifecycle.day_seconds", lifecycleDaySeconds), ("audit.retention_days", auditRetentionDays),
-            ("audit.objects", auditObjects), ("root.access_key", rootAccessKey),
+            ("audit.objects", auditObjects), ("tls.cert_file", tlsCertFile), ("tls.key_file", tlsKeyFile),
+            ("s3.tls", s3Tls), ("console.tls", consoleTls), ("root.access_key", rootAccessKey),
             ("master_key_file", masterKeyFile),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { k, v in v.map { (k, $0) } })

@@ -386,11 +386,12 @@ token = "{METRICS_TOKEN}"
     }
     assert {k: values[k] for k in expected if k in values} == expected
     # Any setting of this build not named here is at its default.
-    assert set(values) | {"master_key_file"} == set(printed_keys())
+    # Optional settings without a default are listed commented out, not as values.
+    assert set(values) | {"master_key_file", "tls.cert_file", "tls.key_file"} == set(printed_keys())
     assert all(values[k][1] == "default" for k in values if k not in expected), values
     assert {src for _, src in values.values()} == {"default", "file", "environment", "flag"}
     # The one setting left unset is listed, commented out, with its variable.
-    assert unset_lines(out) == {"master_key_file"}
+    assert unset_lines(out) == {"master_key_file", "tls.cert_file", "tls.key_file"}
     assert "# master_key_file = (not set)  # file holding the master key; MAXIOFS_MASTER_KEY_FILE" in out
     # Every setting appears once, in the order of the table of settings.
     assert keys_in_order(out) == printed_keys()
@@ -417,7 +418,7 @@ def test_config_print_defaults_and_round_trip(tmp_path):
     assert {src for _, src in values.values()} == {"default"}
     assert values["data_dir"][0] == '"./data"' and values["log.level"][0] == '"info"'
     assert values["log.format"][0] == '"text"' and values["fsync"][0] == "true"
-    assert unset_lines(proc.stdout) == {"root.access_key", "master_key_file"} | SECRET_KEYS
+    assert unset_lines(proc.stdout) == {"root.access_key", "master_key_file", "tls.cert_file", "tls.key_file"} | SECRET_KEYS
     assert not (tmp_path / "data").exists(), "config print must not create the data directory"
 
     first = run_cli(
