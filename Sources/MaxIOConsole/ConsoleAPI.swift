@@ -314,6 +314,10 @@ package struct ConsoleAPI: Sendable {
                 var entry = self.entry(
                     actor, context, action: action, resource: PercentEncoding.decode(resource) ?? resource)
                 entry.detail = Self.auditDetail(buffer)
+                // Query parameters say what a DELETE acts on (`?user=`, `?force=true`).
+                var query: [String: String] = [:]
+                for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
+                if !query.isEmpty { entry.detail = Self.mergeDetail(entry.detail, Self.redacted(query)) }
                 // A creation names what it created (the key id is known only once it exists).
                 let created = method == .post && !resource.contains("/")
                 if created, let name = Self.auditName(buffer) { entry.resource += "/" + name }
@@ -386,6 +390,16 @@ package struct ConsoleAPI: Sendable {
             case .string(let name)? = obj["name"], !name.isEmpty
         else { return nil }
         return name
+    }
+
+    /// Secrets replaced by "(set)".
+    static func redacted(_ fields: [String: String]) -> [String: String] {
+        var out = fields
+        for k in fields.keys {
+            let lower = k.lowercased()
+            if lower.contains("password") || lower.contains("secret") || lower.contains("token") { out[k] = "(set)" }
+        }
+        return out
     }
 
     static func mergeDetail(_ detail: String?, _ extra: [String: String]) -> String? {

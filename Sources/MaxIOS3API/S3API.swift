@@ -188,7 +188,8 @@ package struct S3API: HTTPResponder {
 
     /// The audit action of an S3 request, or nil when it is not audited: bucket creation and deletion, changes
     /// of a bucket's access, protection or lifecycle, every quota denial, and (when configured) object writes and
-    /// deletes. Requests refused before their operation was known (bad signatures) are not audited.
+    /// deletes. A request refused before its signature was checked is recorded as `anonymous` with its error
+    /// (a bad signature on CreateBucket, for example); one whose operation was never resolved is not recorded.
     static func auditAction(_ operation: S3Operation?, _ error: S3ErrorCode?, objects: Bool) -> String? {
         if error == .QuotaExceeded || error == .TooManyBuckets { return "quota.denied" }
         guard let operation else { return nil }

@@ -8,7 +8,7 @@ extension SQLiteMetadataStore: AuditStore {
             sql: """
                 CREATE TABLE audit_log(
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    time REAL NOT NULL,
+                    time_ms INTEGER NOT NULL,
                     actor TEXT NOT NULL,
                     actor_id TEXT,
                     tenant_id TEXT,
@@ -19,7 +19,7 @@ extension SQLiteMetadataStore: AuditStore {
                     result TEXT NOT NULL,
                     request_id TEXT,
                     detail TEXT);
-                CREATE INDEX audit_log_time ON audit_log(time);
+                CREATE INDEX audit_log_time ON audit_log(time_ms);
                 CREATE INDEX audit_log_tenant ON audit_log(tenant_id, id);
                 CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
                 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -31,12 +31,12 @@ extension SQLiteMetadataStore: AuditStore {
             for e in entries {
                 try db.execute(
                     sql: """
-                        INSERT INTO audit_log(time, actor, actor_id, tenant_id, tenant_name, source_ip, action,
+                        INSERT INTO audit_log(time_ms, actor, actor_id, tenant_id, tenant_name, source_ip, action,
                             resource, result, request_id, detail)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        e.time.timeIntervalSince1970, e.actor, e.actorID, e.tenantID, e.tenantName, e.sourceIP,
+                        Self.milliseconds(e.time), e.actor, e.actorID, e.tenantID, e.tenantName, e.sourceIP,
                         e.action, e.resource, e.result, e.requestID, e.detail,
                     ])
             }
@@ -47,12 +47,12 @@ extension SQLiteMetadataStore: AuditStore {
         var clauses: [String] = []
         var args = StatementArguments()
         if let d = filter.since {
-            clauses.append("time >= ?")
-            args += [d.timeIntervalSince1970]
+            clauses.append("time_ms >= ?")
+            args += [Self.milliseconds(d)]
         }
         if let d = filter.until {
-            clauses.append("time < ?")
-            args += [d.timeIntervalSince1970]
+            clauses.append("time_ms < ?")
+            args += [Self.milliseconds(d)]
         }
         if let v = filter.actor {
             clauses.append("actor = ?")
@@ -85,12 +85,14 @@ extension SQLiteMetadataStore: AuditStore {
         let sql =
             "SELECT * FROM audit_log" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "))
             + " ORDER BY id DESC LIMIT ?"
-        args += [max(1, min(filter.limit, 1000))]
+        // One more than the largest page, so that a caller can tell whether another page follows.
+        args += [max(1, min(filter.limit, 1001))]
         let arguments = args
         return try await pool.read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 AuditEntry(
-                    id: row["id"], time: Date(timeIntervalSince1970: row["time"]), actor: row["actor"],
+                    id: row["id"], time: Date(timeIntervalSince1970: Double(row["time_ms"] as Int64) / 1000),
+                    actor: row["actor"],
                     actorID: row["actor_id"], tenantID: row["tenant_id"], tenantName: row["tenant_name"],
                     sourceIP: row["source_ip"], action: row["action"], resource: row["resource"],
                     result: row["result"], requestID: row["request_id"], detail: row["detail"])
@@ -98,9 +100,15 @@ extension SQLiteMetadataStore: AuditStore {
         }
     }
 
+    /// Times are kept in whole milliseconds, the precision the API prints and parses, so that `since` with an
+    /// entry's printed time includes it.
+    static func milliseconds(_ d: Date) -> Int64 {
+        Int64((d.timeIntervalSince1970 * 1000).rounded())
+    }
+
     package func pruneAudit(before date: Date) async throws -> Int {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM audit_log WHERE time < ?", arguments: [date.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM audit_log WHERE time_ms < ?", arguments: [Self.milliseconds(date)])
             return db.changesCount
         }
     }

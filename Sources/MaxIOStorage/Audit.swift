@@ -6,7 +6,7 @@ import Logging
 package struct AuditEntry: Sendable, Equatable {
     package var id: Int64
     package var time: Date
-    /// The user name, `root` for the root key, `anonymous`, or the name given at a failed login.
+    /// The user name (the root key is the `admin` user's), `anonymous`, or the name given at a failed login.
     package var actor: String
     package var actorID: String?
     /// The actor's tenant (id and name at the time), nil for global users.
