@@ -16,11 +16,15 @@ package struct ConsoleAPI: Sendable {
     let logger: Logger
     /// What `GET /api/v1/info` answers (version, uptime, storage, counts), composed by the server.
     let info: @Sendable () async throws -> [String: any Sendable]
+    let settings: SettingsAPI?
+    /// Login attempts by source address.
+    let loginLimiter = RateLimiter()
 
     package init(
-        iam: IAMService, metadata: any MetadataStore, audit: AuditLog, logger: Logger,
+        iam: IAMService, metadata: any MetadataStore, audit: AuditLog, logger: Logger, settings: SettingsAPI? = nil,
         info: @escaping @Sendable () async throws -> [String: any Sendable] = { [:] }
     ) {
+        self.settings = settings
         self.iam = iam
         self.metadata = metadata
         self.audit = audit
@@ -55,6 +59,7 @@ package struct ConsoleAPI: Sendable {
             }
         }
         registerAudit(api)
+        registerSettings(api)
         authed(api, .get, "info") { _, _, actor, _ in
             guard actor.isGlobalAdmin else {
                 throw IAMError.forbidden("Only global administrators read server information.")
@@ -554,10 +559,30 @@ package struct ConsoleAPI: Sendable {
     func login(_ request: Request, _ context: ConsoleRequestContext) async throws -> any Sendable {
         let body = try await Self.body(request)
         let username = try Self.string(body, "username")
+        // Failed logins from one address are limited (a token each); while none is left, every login from it
+        // is refused before the password is checked. Successful logins cost nothing.
+        let perMinute = Double(iam.settings.values.failedLoginsPerMinute)
+        let limitKey = "login:" + (context.remoteIP ?? "")
+        if perMinute > 0 {
+            let wait = loginLimiter.wait(limitKey, rate: perMinute / 60)
+            if wait > 0 {
+                await audit.record(
+                    AuditEntry(
+                        actor: username, sourceIP: context.remoteIP, action: "login", resource: "users/" + username,
+                        result: "denied",
+                        detail: AuditLog.detail(["reason": "too many failed logins from this address"])))
+                throw APIError(
+                    status: .tooManyRequests, code: "TooManyRequests",
+                    message:
+                        "Too many failed logins from this address. Try again in \(max(Int(wait.rounded(.up)), 1)) seconds."
+                )
+            }
+        }
         let session: IAMService.Session
         do {
             session = try await iam.login(username: username, password: try Self.string(body, "password"))
         } catch let refused as LoginRefused {
+            if perMinute > 0 { _ = loginLimiter.allow(limitKey, rate: perMinute / 60, burst: perMinute) }
             let user = refused.user
             var tenantName: String?
             if let t = user?.tenantID { tenantName = try? await iam.store.tenant(id: t)?.name }

@@ -15,9 +15,10 @@ package final class IAMService: Sendable {
     private let lastTouched = Mutex<[String: Date]>([:])
     private let generationCounter = Atomic<Int>(0)
     let cacheTTL: TimeInterval
-    /// Sessions last this long without use, and at most `sessionLifetime`.
-    package let sessionIdle: TimeInterval
-    package let sessionLifetime: TimeInterval
+    /// Sessions last `session.idle_timeout` without use, and at most `session.lifetime` (runtime settings).
+    package let settings: RuntimeSettings
+    package var sessionIdle: TimeInterval { settings.values.sessionIdleTimeout }
+    package var sessionLifetime: TimeInterval { settings.values.sessionLifetime }
     /// Failed logins before an account is locked, and for how long.
     let lockoutThreshold = 5
     let lockoutDuration: TimeInterval = 900
@@ -26,7 +27,7 @@ package final class IAMService: Sendable {
 
     package init(
         store: any IAMStore, masterKey: MasterKey, rootAccessKey: String, rootSecret: String, rootUserID: String,
-        cacheTTL: TimeInterval = 5, sessionIdle: TimeInterval = 3600, sessionLifetime: TimeInterval = 12 * 3600
+        cacheTTL: TimeInterval = 5, settings: RuntimeSettings = RuntimeSettings(.init())
     ) {
         self.store = store
         self.masterKey = masterKey
@@ -36,8 +37,7 @@ package final class IAMService: Sendable {
                 userID: rootUserID, userName: Self.adminName, displayName: Self.adminName, tenantID: nil,
                 tenantName: nil, role: .admin))
         self.cacheTTL = cacheTTL
-        self.sessionIdle = sessionIdle
-        self.sessionLifetime = sessionLifetime
+        self.settings = settings
     }
 
     package var rootPrincipal: Principal { root.principal }

@@ -15,20 +15,16 @@ package struct S3APIConfig: Sendable {
     package var domains: [String]
     /// Seconds in a lifecycle day (for `x-amz-expiration`).
     package var lifecycleDay: TimeInterval
-    /// Record object writes and deletes in the audit log, not only bucket changes.
-    package var auditObjects: Bool
     /// The S3 port speaks HTTPS (`aws:SecureTransport`).
     package var secureTransport: Bool
 
     package init(
-        region: String, domains: [String], lifecycleDay: TimeInterval = 86400, auditObjects: Bool = false,
-        secureTransport: Bool = false
+        region: String, domains: [String], lifecycleDay: TimeInterval = 86400, secureTransport: Bool = false
     ) {
         self.secureTransport = secureTransport
         self.region = region
         self.domains = domains
         self.lifecycleDay = lifecycleDay
-        self.auditObjects = auditObjects
     }
 }
 
@@ -76,11 +72,15 @@ package struct S3API: HTTPResponder {
     package let metrics: S3Metrics
     /// Records bucket configuration changes and quota denials (and object writes when `auditObjects`).
     let audit: AuditLog?
+    /// Rate and concurrency limits, and whether object writes are audited, as they are now.
+    let settings: RuntimeSettings
+    let limiter = RateLimiter()
 
     package init(
         config: S3APIConfig, iam: IAMService, objects: ObjectService, logger: Logger,
-        metrics: S3Metrics = S3Metrics(), audit: AuditLog? = nil
+        metrics: S3Metrics = S3Metrics(), audit: AuditLog? = nil, settings: RuntimeSettings = RuntimeSettings(.init())
     ) {
+        self.settings = settings
         self.metrics = metrics
         self.audit = audit
         self.config = config
@@ -94,7 +94,8 @@ package struct S3API: HTTPResponder {
     package func respond(to request: Request, context: S3RequestContext) async throws -> Response {
         let requestID = Self.newRequestID()
         let startedAt = ContinuousClock.now
-        metrics.begin()
+        let inFlight = metrics.begin()
+        let limits = settings.values
         var operationName = "Unknown"
         let expects = request.headers[.expect]?.lowercased() == "100-continue"
         let state = RequestState(expectsContinue: expects, channel: context.channel)
@@ -106,6 +107,9 @@ package struct S3API: HTTPResponder {
         var identity: Identity?
         var errorCode: S3ErrorCode?
         do {
+            if limits.s3MaxConcurrentRequests > 0 && inFlight > limits.s3MaxConcurrentRequests {
+                throw S3Error(.SlowDown)
+            }
             let rawPath = request.uri.path
             guard let path = PercentEncoding.decode(rawPath) else { throw S3Error(.InvalidURI) }
             resource = path
@@ -133,6 +137,11 @@ package struct S3API: HTTPResponder {
             let (caller, auth) = try await authenticate(
                 queryItems: queryItems,
                 request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
+            if limits.s3RequestsPerSecond > 0 {
+                let who = caller?.accessKey ?? "ip:" + (context.channel.remoteAddress?.ipAddress ?? "")
+                let rate = limits.s3RequestsPerSecond
+                guard limiter.allow(who, rate: rate, burst: max(1, rate)) else { throw S3Error(.SlowDown) }
+            }
             var call = S3Call(
                 request: request, context: context, state: state, operation: operation, requestID: requestID,
                 bucket: target.bucket, key: target.key, query: query, identity: caller, auth: auth,
@@ -155,7 +164,7 @@ package struct S3API: HTTPResponder {
         response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
         response.headers[HTTPField.Name("x-amz-id-2")!] = requestID
         response.headers[.server] = "MaxIOFS"
-        if let audit, let action = Self.auditAction(operation, errorCode, objects: config.auditObjects) {
+        if let audit, let action = Self.auditAction(operation, errorCode, objects: limits.auditObjects) {
             let p = identity?.principal
             var detail: [String: String] = ["operation": operationName, "status": String(response.status.code)]
             if let code = errorCode { detail["error"] = code.rawValue }

@@ -31,7 +31,9 @@ package final class S3Metrics: Sendable {
 
     package init() {}
 
-    func begin() { inFlight.add(1, ordering: .relaxed) }
+    /// Counts a request in; returns how many are in flight now, this one included.
+    @discardableResult
+    func begin() -> Int { inFlight.wrappingAdd(1, ordering: .relaxed).newValue }
 
     func end(operation: String, status: Int, seconds: Double, received: Int, sent: Int) {
         inFlight.subtract(1, ordering: .relaxed)

@@ -113,3 +113,37 @@ extension SQLiteMetadataStore: AuditStore {
         }
     }
 }
+
+extension SQLiteMetadataStore: SettingsStore {
+    static func migrateSettings(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE settings(
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL,
+                    updated_at REAL NOT NULL,
+                    updated_by TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+    }
+
+    package func storedSettings() async throws -> [String: String] {
+        try await pool.read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, value FROM settings") { out[row["name"]] = row["value"] }
+            return out
+        }
+    }
+
+    package func storeSetting(name: String, value: String, by actor: String) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO settings(name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)",
+                arguments: [name, value, Date().timeIntervalSince1970, actor])
+        }
+    }
+
+    package func deleteSetting(name: String) async throws {
+        try await pool.write { db in try db.execute(sql: "DELETE FROM settings WHERE name = ?", arguments: [name]) }
+    }
+}

@@ -140,6 +140,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
                     """)
         }
         m.registerMigration("v10-audit", migrate: Self.migrateAudit)
+        m.registerMigration("v11-settings", migrate: Self.migrateSettings)
         return m
     }
 

@@ -26,6 +26,7 @@ package struct Server {
 
     package func run() async throws {
         let level = SharedLogLevel(Logger.Level(rawValue: config.logLevel) ?? .info)
+        let runtime = RuntimeSettings(config.runtime)
         let format: LineLogHandler.Format = config.logFormat == "json" ? .json : .text
         let logger = Logger(label: "maxiofs") { label in LineLogHandler(label: label, format: format, level: level) }
         try config.validate()
@@ -69,7 +70,7 @@ package struct Server {
         }
         let iam = IAMService(
             store: metadata, masterKey: master.key, rootAccessKey: root.credential.accessKey,
-            rootSecret: root.credential.secret, rootUserID: RootCredentials.ownerID)
+            rootSecret: root.credential.secret, rootUserID: RootCredentials.ownerID, settings: runtime)
         do {
             if let generated = try await iam.bootstrap(adminPassword: config.adminPassword) {
                 Self.say("Generated the console password of the user admin (shown once; change it at first login):")
@@ -93,8 +94,8 @@ package struct Server {
         let s3 = S3API(
             config: S3APIConfig(
                 region: config.region, domains: config.domains, lifecycleDay: config.lifecycleDay,
-                auditObjects: config.auditObjects, secureTransport: config.s3UsesTLS),
-            iam: iam, objects: objects, logger: logger, audit: audit)
+                secureTransport: config.s3UsesTLS),
+            iam: iam, objects: objects, logger: logger, audit: audit, settings: runtime)
 
         let s3App = Application(
             responder: s3, server: .maxiofs(tls: config.s3UsesTLS ? tls : nil, configuration: .init()),
@@ -110,8 +111,15 @@ package struct Server {
         let console = Router(context: ConsoleRequestContext.self)
         let startedAt = Date()
         let region = config.region
+        let settingsAPI = SettingsAPI(
+            runtime: runtime, store: metadata,
+            fixed: config.fixedSettings)
+        for problem in try await settingsAPI.applyStored() {
+            logger.warning("a stored runtime setting was dropped", metadata: ["problem": "\(problem)"])
+        }
+        runtime.observe { v in level.level = Logger.Level(rawValue: v.logLevel) ?? .info }
         ConsoleAPI(
-            iam: iam, metadata: metadata, audit: audit, logger: logger,
+            iam: iam, metadata: metadata, audit: audit, logger: logger, settings: settingsAPI,
             info: {
                 let c = try await metadata.catalogCounts()
                 var storage: [String: any Sendable] = ["used_bytes": c.bytes]
@@ -183,12 +191,10 @@ package struct Server {
         if config.auditRetentionDays > 0 {
             services.append(AuditRetention(store: metadata, days: config.auditRetentionDays, logger: logger))
         }
-        if config.lifecycleInterval > 0 {
-            services.append(
-                LifecycleWorker(
-                    lifecycle: LifecycleService(objects: objects, dayLength: config.lifecycleDay, logger: logger),
-                    interval: config.lifecycleInterval, logger: logger))
-        }
+        services.append(
+            LifecycleWorker(
+                lifecycle: LifecycleService(objects: objects, dayLength: config.lifecycleDay, logger: logger),
+                settings: runtime, logger: logger))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

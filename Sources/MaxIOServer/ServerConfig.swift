@@ -43,11 +43,13 @@ package struct ServerConfig: Sendable {
     package var durable = true
     package var rootAccessKey: String?
     package var rootSecretKey: String?
-    package var logLevel = "info"
+    /// The settings that can also change at run time (their start values).
+    package var runtime = RuntimeSettings.Values()
+    package var logLevel: String { runtime.logLevel }
     /// `text` (one readable line per entry) or `json` (one JSON object per line).
     package var logFormat = "text"
     /// Seconds between lifecycle passes; 0 turns the background pass off.
-    package var lifecycleInterval: TimeInterval = 3600
+    package var lifecycleInterval: TimeInterval { runtime.lifecycleInterval }
     /// Seconds in a lifecycle "day" (tests shorten it).
     package var lifecycleDay: TimeInterval = 86400
     /// When set, `/metrics` on the console port needs `Authorization: Bearer <token>`.
@@ -63,7 +65,7 @@ package struct ServerConfig: Sendable {
     /// Days audit entries are kept; 0 keeps them for ever.
     package var auditRetentionDays: Double = 90
     /// Also audit object writes and deletes.
-    package var auditObjects = false
+    package var auditObjects: Bool { runtime.auditObjects }
     /// The `admin` user's password at first start (else one is generated and printed once).
     package var adminPassword: String?
     /// The master key (base64 of 32 bytes), or a file holding it; else DATA/master.key is generated.
@@ -132,16 +134,7 @@ package struct ServerConfig: Sendable {
         Key(
             name: "fsync", kind: .bool, secret: false, help: "fsync every write before acknowledging it",
             set: { c, v throws(ConfigError) in c.durable = try bool(v) }, get: { $0.durable ? "true" : "false" }),
-        Key(
-            name: "log.level", kind: .string, secret: false,
-            help: "log level: trace, debug, info, notice, warning, error, critical",
-            set: { c, v throws(ConfigError) in
-                guard Self.logLevels.contains(v.lowercased()) else {
-                    throw ConfigError(
-                        "expected one of \(Self.logLevels.joined(separator: ", ")), got '\(v)'")
-                }
-                c.logLevel = v.lowercased()
-            }, get: { $0.logLevel }),
+        runtimeKey("log.level", .string),
         Key(
             name: "log.format", kind: .string, secret: false, help: "log format: text or json",
             set: { c, v throws(ConfigError) in
@@ -150,15 +143,7 @@ package struct ServerConfig: Sendable {
                 }
                 c.logFormat = v.lowercased()
             }, get: { $0.logFormat }),
-        Key(
-            name: "lifecycle.interval", kind: .number, secret: false,
-            help: "seconds between lifecycle passes, 0 for none",
-            set: { c, v throws(ConfigError) in
-                guard let s = Double(v), s >= 0, s <= 1e9 else {
-                    throw ConfigError("expected seconds (0 turns it off), got '\(v)'")
-                }
-                c.lifecycleInterval = s
-            }, get: { number($0.lifecycleInterval) }),
+        runtimeKey("lifecycle.interval", .number),
         Key(
             name: "lifecycle.day_seconds", kind: .number, secret: false, help: "seconds in a lifecycle day",
             set: { c, v throws(ConfigError) in
@@ -192,10 +177,12 @@ package struct ServerConfig: Sendable {
                 }
                 c.auditRetentionDays = d
             }, get: { number($0.auditRetentionDays) }),
-        Key(
-            name: "audit.objects", kind: .bool, secret: false, help: "also audit object writes and deletes",
-            set: { c, v throws(ConfigError) in c.auditObjects = try bool(v) },
-            get: { $0.auditObjects ? "true" : "false" }),
+        runtimeKey("audit.objects", .bool),
+        runtimeKey("s3.requests_per_second", .number),
+        runtimeKey("s3.max_concurrent_requests", .number),
+        runtimeKey("console.failed_logins_per_minute", .number),
+        runtimeKey("session.idle_timeout", .number),
+        runtimeKey("session.lifetime", .number),
         Key(
             name: "root.access_key", kind: .string, secret: false, help: "root access key (first start)",
             set: { c, v throws(ConfigError) in
@@ -234,7 +221,15 @@ package struct ServerConfig: Sendable {
             set: { c, v throws(ConfigError) in c.metricsToken = v }, get: { $0.metricsToken }),
     ]
 
-    package static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    /// A setting that can also change at run time: checked and applied by its runtime definition.
+    static func runtimeKey(_ name: String, _ kind: Key.Kind) -> Key {
+        let d = RuntimeSettings.definitions.first { $0.name == name }!
+        return Key(
+            name: name, kind: kind, secret: false, help: d.help + " (changeable at run time)",
+            set: { c, v throws(ConfigError) in
+                if let problem = d.parse(v, &c.runtime) { throw ConfigError(problem) }
+            }, get: { d.show($0.runtime) })
+    }
 
     static func readable(_ v: String) throws(ConfigError) -> String {
         guard FileManager.default.isReadableFile(atPath: v) else { throw ConfigError("cannot read \(v)") }
@@ -352,6 +347,15 @@ package struct ServerConfig: Sendable {
                 throw ConfigError("\(at): \(error.description)")
             }
             loaded.sources[key.name] = .file
+        }
+    }
+
+    /// The settings fixed until a restart, as `config print` shows them (secrets masked).
+    package var fixedSettings: [(name: String, value: String, help: String)] {
+        let dynamic = Set(RuntimeSettings.definitions.map(\.name))
+        return Self.keys.filter { !dynamic.contains($0.name) }.map { key in
+            let value = key.get(self)
+            return (key.name, value == nil ? "" : key.secret ? "********" : value!, key.help)
         }
     }
 

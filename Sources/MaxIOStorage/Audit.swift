@@ -114,3 +114,10 @@ package struct AuditLog: Sendable {
         return out + "\""
     }
 }
+
+/// Runtime settings changed through the API, kept in the catalog so that they survive a restart.
+package protocol SettingsStore: Sendable {
+    func storedSettings() async throws -> [String: String]
+    func storeSetting(name: String, value: String, by actor: String) async throws
+    func deleteSetting(name: String) async throws
+}

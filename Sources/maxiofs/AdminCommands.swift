@@ -457,3 +457,38 @@ struct InfoCommand: AsyncParsableCommand {
                 .joined(separator: ", "))
     }
 }
+
+struct SettingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "settings", abstract: "Settings: change the runtime ones without a restart.",
+        subcommands: [List.self, Set.self, Reset.self])
+
+    struct List: AsyncParsableCommand {
+        @OptionGroup var admin: AdminOptions
+        func run() async throws {
+            try await admin.request(
+                "GET", "/api/v1/settings", fields: ["name", "value", "source", "dynamic", "configured"])
+        }
+    }
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a runtime setting now; it is kept across restarts until reset.")
+        @OptionGroup var admin: AdminOptions
+        @Argument var name: String
+        @Argument var value: String
+        func run() async throws {
+            try await admin.request(
+                "PUT", "/api/v1/settings/" + pathComponent(name), ["value": value], fields: ["name", "value", "source"])
+        }
+    }
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Go back to the value of the configuration (file, environment, flags).")
+        @OptionGroup var admin: AdminOptions
+        @Argument var name: String
+        func run() async throws {
+            try await admin.request(
+                "DELETE", "/api/v1/settings/" + pathComponent(name), fields: ["name", "value", "source"])
+        }
+    }
+}

@@ -84,6 +84,24 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Seconds in a lifecycle day (MAXIOFS_LIFECYCLE_DAY_SECONDS). Default: 86400")
     var lifecycleDaySeconds: String?
 
+    @Option(help: "S3 requests per second per access key, 0 for no limit (MAXIOFS_S3_REQUESTS_PER_SECOND). Default: 0")
+    var s3RequestsPerSecond: String?
+
+    @Option(help: "S3 requests answered at once, 0 for no limit (MAXIOFS_S3_MAX_CONCURRENT_REQUESTS). Default: 0")
+    var s3MaxConcurrentRequests: String?
+
+    @Option(
+        help:
+            "Failed console logins per minute from one address, 0 for no limit (MAXIOFS_CONSOLE_FAILED_LOGINS_PER_MINUTE). Default: 20"
+    )
+    var consoleFailedLoginsPerMinute: String?
+
+    @Option(help: "Seconds a console session lasts unused (MAXIOFS_SESSION_IDLE_TIMEOUT). Default: 3600")
+    var sessionIdleTimeout: String?
+
+    @Option(help: "Seconds a console session lasts at most (MAXIOFS_SESSION_LIFETIME). Default: 43200")
+    var sessionLifetime: String?
+
     @Option(help: "PEM certificate chain for HTTPS, reloaded on SIGHUP (MAXIOFS_TLS_CERT_FILE).")
     var tlsCertFile: String?
 
@@ -116,7 +134,11 @@ struct ConfigOptions: ParsableArguments {
             ("log.format", logFormat), ("lifecycle.interval", lifecycleInterval),
             ("lifecycle.day_seconds", lifecycleDaySeconds), ("audit.retention_days", auditRetentionDays),
             ("audit.objects", auditObjects), ("tls.cert_file", tlsCertFile), ("tls.key_file", tlsKeyFile),
-            ("s3.tls", s3Tls), ("console.tls", consoleTls), ("root.access_key", rootAccessKey),
+            ("s3.tls", s3Tls), ("console.tls", consoleTls), ("s3.requests_per_second", s3RequestsPerSecond),
+            ("s3.max_concurrent_requests", s3MaxConcurrentRequests),
+            ("console.failed_logins_per_minute", consoleFailedLoginsPerMinute),
+            ("session.idle_timeout", sessionIdleTimeout), ("session.lifetime", sessionLifetime),
+            ("root.access_key", rootAccessKey),
             ("master_key_file", masterKeyFile),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { k, v in v.map { (k, $0) } })
@@ -185,7 +207,8 @@ struct Admin: AsyncParsableCommand {
         subcommands: [
             TenantCommand.self, UserCommand.self, KeyCommand.self, GroupCommand.self, BucketPermissionCommand.self,
             PasswordCommand.self,
-            BucketQuotaCommand.self, AuditCommand.self, InfoCommand.self, AbortUploads.self, Lifecycle.self,
+            BucketQuotaCommand.self, AuditCommand.self, InfoCommand.self, SettingsCommand.self, AbortUploads.self,
+            Lifecycle.self,
         ])
 }
 
