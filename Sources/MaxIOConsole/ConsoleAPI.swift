@@ -17,14 +17,17 @@ package struct ConsoleAPI: Sendable {
     /// What `GET /api/v1/info` answers (version, uptime, storage, counts), composed by the server.
     let info: @Sendable () async throws -> [String: any Sendable]
     let settings: SettingsAPI?
+    let history: (any MetricsHistoryStore)?
     /// Login attempts by source address.
     let loginLimiter = RateLimiter()
 
     package init(
         iam: IAMService, metadata: any MetadataStore, audit: AuditLog, logger: Logger, settings: SettingsAPI? = nil,
+        history: (any MetricsHistoryStore)? = nil,
         info: @escaping @Sendable () async throws -> [String: any Sendable] = { [:] }
     ) {
         self.settings = settings
+        self.history = history
         self.iam = iam
         self.metadata = metadata
         self.audit = audit
@@ -60,6 +63,7 @@ package struct ConsoleAPI: Sendable {
         }
         registerAudit(api)
         registerSettings(api)
+        registerMetrics(api)
         authed(api, .get, "info") { _, _, actor, _ in
             guard actor.isGlobalAdmin else {
                 throw IAMError.forbidden("Only global administrators read server information.")

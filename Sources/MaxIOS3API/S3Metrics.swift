@@ -47,6 +47,53 @@ package final class S3Metrics: Sendable {
         }
     }
 
+    /// Totals since start-up, for the sampled history.
+    package struct Snapshot: Sendable, Equatable {
+        package var requests: UInt64 = 0
+        /// Answers by status class: [1xx, 2xx, 3xx, 4xx, 5xx].
+        package var byClass = [UInt64](repeating: 0, count: 5)
+        package var bytesIn: UInt64 = 0
+        package var bytesOut: UInt64 = 0
+        /// Request durations of every operation together, per bound of `S3Metrics.bounds` plus +Inf.
+        package var histogram = [UInt64](repeating: 0, count: S3Metrics.bounds.count + 1)
+        package var inFlight = 0
+
+        package init() {}
+
+        /// The `q` quantile (0...1) of the requests between `earlier` and this snapshot, in seconds,
+        /// interpolated within a histogram bucket; nil when there were none.
+        package func quantile(_ q: Double, since earlier: Snapshot) -> Double? {
+            let delta = zip(histogram, earlier.histogram).map { $0 &- $1 }
+            let total = delta.reduce(0, +)
+            guard total > 0 else { return nil }
+            let rank = q * Double(total)
+            var seen: UInt64 = 0
+            for (i, n) in delta.enumerated() {
+                if n > 0 && Double(seen + n) >= rank {
+                    let lower = i == 0 ? 0 : S3Metrics.bounds[i - 1]
+                    let upper = i < S3Metrics.bounds.count ? S3Metrics.bounds[i] : lower * 2
+                    let fraction = (rank - Double(seen)) / Double(n)
+                    return lower + (upper - lower) * max(0, min(1, fraction))
+                }
+                seen += n
+            }
+            return S3Metrics.bounds.last
+        }
+    }
+
+    package func snapshot() -> Snapshot {
+        var s = Snapshot()
+        for (_, op) in operations.withLock({ $0 }) {
+            s.requests += op.count
+            for i in 0..<5 { s.byClass[i] += op.byClass[i] }
+            for i in 0..<op.buckets.count { s.histogram[i] += op.buckets[i] }
+        }
+        s.bytesIn = bytesIn.load(ordering: .relaxed)
+        s.bytesOut = bytesOut.load(ordering: .relaxed)
+        s.inFlight = inFlight.load(ordering: .relaxed)
+        return s
+    }
+
     /// The metrics in Prometheus text exposition format; `extra` adds gauges measured at scrape time.
     package func render(extra: [(name: String, help: String, type: String, value: Double)] = []) -> String {
         var out = ""

@@ -110,3 +110,123 @@ extension SQLiteMetadataStore {
         }
     }
 }
+
+/// One bucket's usage, for the per-bucket and per-tenant gauges.
+package struct BucketUsage: Sendable, Equatable {
+    package var bucket: String
+    /// The owning tenant's name, or "" for buckets of global users.
+    package var tenant: String
+    package var bytes: Int64
+    package var objects: Int64
+    package var maxBytes: Int64
+}
+
+/// One tenant's quota figures.
+package struct TenantGauge: Sendable, Equatable {
+    package var tenant: String
+    package var bytes: Int64
+    package var objects: Int64
+    package var buckets: Int64
+    package var maxBytes: Int64
+    package var maxBuckets: Int64
+}
+
+extension SQLiteMetadataStore {
+    /// Every bucket's usage, largest first, at most `limit`.
+    package func usageByBucket(limit: Int) async throws -> [BucketUsage] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT b.name, COALESCE(t.name, '') AS tenant, b.used_bytes, b.object_count, b.max_bytes
+                    FROM buckets b LEFT JOIN tenants t ON t.id = b.tenant
+                    ORDER BY b.used_bytes DESC, b.name LIMIT ?
+                    """, arguments: [limit]
+            ).map {
+                BucketUsage(
+                    bucket: $0["name"], tenant: $0["tenant"], bytes: $0["used_bytes"], objects: $0["object_count"],
+                    maxBytes: $0["max_bytes"])
+            }
+        }
+    }
+
+    package func usageByTenant() async throws -> [TenantGauge] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.name, t.max_storage_bytes, t.max_buckets,
+                        COALESCE(SUM(b.used_bytes), 0) AS bytes, COALESCE(SUM(b.object_count), 0) AS objects,
+                        COUNT(b.name) AS buckets
+                    FROM tenants t LEFT JOIN buckets b ON b.tenant = t.id
+                    GROUP BY t.id ORDER BY t.name
+                    """
+            ).map {
+                TenantGauge(
+                    tenant: $0["name"], bytes: $0["bytes"], objects: $0["objects"], buckets: $0["buckets"],
+                    maxBytes: $0["max_storage_bytes"], maxBuckets: $0["max_buckets"])
+            }
+        }
+    }
+}
+
+extension SQLiteMetadataStore: MetricsHistoryStore {
+    static func migrateMetricsHistory(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE metrics_history(
+                    time_ms INTEGER PRIMARY KEY,
+                    seconds REAL NOT NULL,
+                    requests INTEGER NOT NULL,
+                    errors_4xx INTEGER NOT NULL,
+                    errors_5xx INTEGER NOT NULL,
+                    bytes_in INTEGER NOT NULL,
+                    bytes_out INTEGER NOT NULL,
+                    p50 REAL, p95 REAL, p99 REAL,
+                    in_flight INTEGER NOT NULL,
+                    storage_bytes INTEGER NOT NULL,
+                    objects INTEGER NOT NULL);
+                """)
+    }
+
+    package func appendSample(_ s: MetricsSample) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO metrics_history(time_ms, seconds, requests, errors_4xx, errors_5xx,
+                        bytes_in, bytes_out, p50, p95, p99, in_flight, storage_bytes, objects)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Self.milliseconds(s.time), s.seconds, s.requests, s.errors4xx, s.errors5xx, s.bytesIn,
+                    s.bytesOut, s.p50, s.p95, s.p99, s.inFlight, s.storageBytes, s.objects,
+                ])
+        }
+    }
+
+    package func samples(since: Date, until: Date, limit: Int) async throws -> [MetricsSample] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM (SELECT * FROM metrics_history WHERE time_ms >= ? AND time_ms < ?
+                        ORDER BY time_ms DESC LIMIT ?) ORDER BY time_ms
+                    """, arguments: [Self.milliseconds(since), Self.milliseconds(until), max(1, limit)]
+            ).map { row in
+                MetricsSample(
+                    time: Date(timeIntervalSince1970: Double(row["time_ms"] as Int64) / 1000), seconds: row["seconds"],
+                    requests: row["requests"], errors4xx: row["errors_4xx"], errors5xx: row["errors_5xx"],
+                    bytesIn: row["bytes_in"], bytesOut: row["bytes_out"], p50: row["p50"], p95: row["p95"],
+                    p99: row["p99"], inFlight: row["in_flight"], storageBytes: row["storage_bytes"],
+                    objects: row["objects"])
+            }
+        }
+    }
+
+    package func pruneSamples(before date: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM metrics_history WHERE time_ms < ?", arguments: [Self.milliseconds(date)])
+            return db.changesCount
+        }
+    }
+}

@@ -141,6 +141,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         }
         m.registerMigration("v10-audit", migrate: Self.migrateAudit)
         m.registerMigration("v11-settings", migrate: Self.migrateSettings)
+        m.registerMigration("v12-metrics-history", migrate: Self.migrateMetricsHistory)
         return m
     }
 

@@ -89,6 +89,8 @@ package enum Admin {
         package var temporary: [String] = []
         package var repaired = false
         package var removed = 0
+        /// Orphans and temporary files that `--repair` could not remove (paths relative to the data directory).
+        package var notRemoved: Set<String> = []
 
         /// The report as `maxiofs check` prints it.
         package var lines: [String] {
@@ -104,13 +106,17 @@ package enum Admin {
                     "wrong size: \(w.reference.owner): blob \(w.reference.blobID) has \(w.actual) bytes, the catalog says \(w.reference.size)"
                 )
             }
-            for o in r.orphans { print("orphan: \(o.path) (\(o.size) bytes)\(r.repaired ? ": removed" : "")") }
+            func outcome(_ path: String) -> String {
+                guard r.repaired else { return "" }
+                return r.notRemoved.contains(path) ? ": could not be removed" : ": removed"
+            }
+            for o in r.orphans { print("orphan: \(o.path) (\(o.size) bytes)\(outcome(o.path))") }
             if r.orphansOlderThanCatalog > 0 {
                 print(
                     "note: \(r.orphansOlderThanCatalog) orphan(s) are older than the catalog: if meta.sqlite was replaced, they may hold the old catalog's objects"
                 )
             }
-            for t in r.temporary { print("temporary: tmp/\(t)\(r.repaired ? ": removed" : "")") }
+            for t in r.temporary { print("temporary: tmp/\(t)\(outcome("tmp/" + t))") }
             print(
                 "summary: \(r.missing.count) missing, \(r.wrongSize.count) wrong size, \(r.orphans.count) orphan(s), \(r.temporary.count) temporary file(s)"
                     + (r.repaired ? ", \(r.removed) file(s) removed" : ""))
@@ -120,7 +126,7 @@ package enum Admin {
         /// Problems that remain: what `--repair` cannot fix, and orphans or temporary files it was not asked to remove.
         package var clean: Bool {
             catalogProblems.isEmpty && missing.isEmpty && wrongSize.isEmpty
-                && (repaired || (orphans.isEmpty && temporary.isEmpty))
+                && (repaired ? notRemoved.isEmpty : (orphans.isEmpty && temporary.isEmpty))
         }
     }
 
@@ -172,8 +178,9 @@ package enum Admin {
         report.temporary = blobs.temporaryFiles()
         if repair {
             report.repaired = true
-            for f in report.orphans where blobs.removeFile(f.path) { report.removed += 1 }
-            for t in report.temporary where blobs.removeFile("tmp/" + t) { report.removed += 1 }
+            for path in report.orphans.map(\.path) + report.temporary.map({ "tmp/" + $0 }) {
+                if blobs.removeFile(path) { report.removed += 1 } else { report.notRemoved.insert(path) }
+            }
         }
         return report
     }
@@ -193,6 +200,11 @@ package enum Admin {
         let path = dataDir + "/meta.sqlite"
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError("no MaxIOFS catalog at \(path): check --data-dir")
+        }
+        let catalog = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().path
+        if [catalog, catalog + "-wal", catalog + "-shm"].contains(target) {
+            throw ConfigError("\(output) is the catalog itself: write the backup somewhere else")
         }
         if FileManager.default.fileExists(atPath: output) && !force {
             throw ConfigError("\(output) exists: choose another file or pass --force to replace it")

@@ -10,6 +10,7 @@ struct LifecycleWorker: Service, CustomStringConvertible {
     var description: String { "LifecycleWorker" }
     let lifecycle: LifecycleService
     let settings: RuntimeSettings
+    let stats: MaintenanceStats
     let logger: Logger
 
     func run() async throws {
@@ -31,8 +32,9 @@ struct LifecycleWorker: Service, CustomStringConvertible {
             guard now > 0, waited >= now else { continue }
             waited = 0
             do {
-                _ = try await lifecycle.runOnce()
+                stats.record(try await lifecycle.runOnce())
             } catch {
+                stats.update { $0.lifecycleFailures += 1 }
                 logger.error("lifecycle pass failed", metadata: ["error": "\(String(reflecting: error))"])
             }
         }

@@ -38,13 +38,16 @@ package struct Server {
         let catalogPath = config.dataDir + "/meta.sqlite"
         let catalogExisted = FileManager.default.fileExists(atPath: catalogPath)
         let blobs = try FileBlobStore(root: config.dataDir, durable: config.durable)
+        let stats = MaintenanceStats()
         let cleaned = try blobs.cleanTemporary()
+        stats.update { $0.startupTemporaryRemoved = UInt64(cleaned) }
         if cleaned > 0 { logger.notice("removed \(cleaned) temporary files left by an earlier run") }
         let metadata = try SQLiteMetadataStore(path: catalogPath, durable: config.durable)
         if catalogExisted {
             let orphans = try blobs.collectOrphans(
                 referenced: try await metadata.referencedBlobIDs(), olderThan: Date(),
                 notBefore: try await metadata.createdAt())
+            stats.update { $0.startupOrphansRemoved = UInt64(orphans) }
             if orphans > 0 { logger.notice("removed \(orphans) unreferenced blobs left by an earlier run") }
         } else if blobs.hasBlobs() {
             // A new catalog next to existing blobs (a lost or replaced meta.sqlite): they are older than the
@@ -119,7 +122,7 @@ package struct Server {
         }
         runtime.observe { v in level.level = Logger.Level(rawValue: v.logLevel) ?? .info }
         ConsoleAPI(
-            iam: iam, metadata: metadata, audit: audit, logger: logger, settings: settingsAPI,
+            iam: iam, metadata: metadata, audit: audit, logger: logger, settings: settingsAPI, history: metadata,
             info: {
                 let c = try await metadata.catalogCounts()
                 var storage: [String: any Sendable] = ["used_bytes": c.bytes]
@@ -168,9 +171,8 @@ package struct Server {
             }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render(extra: extra))))
+            let text = metrics.render(extra: extra) + (await ServerMetrics.render(metadata: metadata, stats: stats))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         let consoleApp = Application(
             router: console, server: .maxiofs(tls: config.consoleUsesTLS ? tls : nil, configuration: .init()),
@@ -194,7 +196,13 @@ package struct Server {
         services.append(
             LifecycleWorker(
                 lifecycle: LifecycleService(objects: objects, dayLength: config.lifecycleDay, logger: logger),
-                settings: runtime, logger: logger))
+                settings: runtime, stats: stats, logger: logger))
+        if config.metricsHistoryInterval > 0 {
+            services.append(
+                MetricsSampler(
+                    metrics: s3.metrics, metadata: metadata, interval: config.metricsHistoryInterval,
+                    retention: config.metricsHistoryDays * 86400, logger: logger))
+        }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

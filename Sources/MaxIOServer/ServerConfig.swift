@@ -62,6 +62,9 @@ package struct ServerConfig: Sendable {
     package var consoleTLS: Bool?
     package var s3UsesTLS: Bool { s3TLS ?? (tlsCertFile != nil) }
     package var consoleUsesTLS: Bool { consoleTLS ?? (tlsCertFile != nil) }
+    /// Seconds between two samples of the metrics history (0: none), and days samples are kept.
+    package var metricsHistoryInterval: Double = 60
+    package var metricsHistoryDays: Double = 7
     /// Days audit entries are kept; 0 keeps them for ever.
     package var auditRetentionDays: Double = 90
     /// Also audit object writes and deletes.
@@ -184,13 +187,13 @@ package struct ServerConfig: Sendable {
         runtimeKey("session.idle_timeout", .number),
         runtimeKey("session.lifetime", .number),
         Key(
-            name: "root.access_key", kind: .string, secret: false, help: "root access key (first start)",
+            name: "root.access_key", kind: .string, secret: false, help: "root access key",
             set: { c, v throws(ConfigError) in
                 guard (3...128).contains(v.count) else { throw ConfigError("must be 3 to 128 characters") }
                 c.rootAccessKey = v
             }, get: { $0.rootAccessKey }),
         Key(
-            name: "root.secret_key", kind: .string, secret: true, help: "root secret key (first start)",
+            name: "root.secret_key", kind: .string, secret: true, help: "root secret key",
             set: { c, v throws(ConfigError) in
                 guard (8...128).contains(v.count) else { throw ConfigError("must be 8 to 128 characters") }
                 c.rootSecretKey = v
@@ -216,6 +219,23 @@ package struct ServerConfig: Sendable {
                 }
                 c.masterKeyFile = v
             }, get: { $0.masterKeyFile }),
+        Key(
+            name: "metrics.history_interval", kind: .number, secret: false,
+            help: "seconds between two samples of the metrics history, 0 for none",
+            set: { c, v throws(ConfigError) in
+                guard let d = Double(v), d == 0 || (d >= 1 && d <= 86400) else {
+                    throw ConfigError("expected 0 (no history) or seconds from 1 to 86400, got '\(v)'")
+                }
+                c.metricsHistoryInterval = d
+            }, get: { number($0.metricsHistoryInterval) }),
+        Key(
+            name: "metrics.history_days", kind: .number, secret: false, help: "days metrics samples are kept",
+            set: { c, v throws(ConfigError) in
+                guard let d = Double(v), d > 0, d <= 3660 else {
+                    throw ConfigError("expected days from more than 0 to 3660, got '\(v)'")
+                }
+                c.metricsHistoryDays = d
+            }, get: { number($0.metricsHistoryDays) }),
         Key(
             name: "metrics.token", kind: .string, secret: true, help: "bearer token /metrics requires",
             set: { c, v throws(ConfigError) in c.metricsToken = v }, get: { $0.metricsToken }),

@@ -74,8 +74,7 @@ package final class FileBlobStore: BlobStore {
     /// Removes temporary files left by a crash. Call before serving.
     package func cleanTemporary() throws -> Int {
         let names = try FileManager.default.contentsOfDirectory(atPath: tmpDir)
-        for n in names { unlink(tmpDir + "/" + n) }
-        return names.count
+        return names.filter { removeFile("tmp/" + $0) }.count
     }
 
     /// Whether any committed blob exists.
@@ -149,9 +148,13 @@ package final class FileBlobStore: BlobStore {
         ((try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? []).sorted()
     }
 
-    /// Removes a file given relative to the data directory; false when it could not.
+    /// Removes a file (or a directory with what it holds) given relative to the data directory; false when it
+    /// could not.
     package func removeFile(_ relative: String) -> Bool {
-        unlink(root + "/" + relative) == 0
+        let path = root + "/" + relative
+        if unlink(path) == 0 { return true }
+        guard errno == EISDIR || errno == EPERM else { return false }
+        return (try? FileManager.default.removeItem(atPath: path)) != nil
     }
 
     func path(of id: String) -> String {

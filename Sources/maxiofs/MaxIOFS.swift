@@ -102,6 +102,12 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Seconds a console session lasts at most (MAXIOFS_SESSION_LIFETIME). Default: 43200")
     var sessionLifetime: String?
 
+    @Option(help: "Seconds between metrics history samples, 0 for none (MAXIOFS_METRICS_HISTORY_INTERVAL). Default: 60")
+    var metricsHistoryInterval: String?
+
+    @Option(help: "Days metrics history samples are kept (MAXIOFS_METRICS_HISTORY_DAYS). Default: 7")
+    var metricsHistoryDays: String?
+
     @Option(help: "PEM certificate chain for HTTPS, reloaded on SIGHUP (MAXIOFS_TLS_CERT_FILE).")
     var tlsCertFile: String?
 
@@ -137,6 +143,7 @@ struct ConfigOptions: ParsableArguments {
             ("s3.tls", s3Tls), ("console.tls", consoleTls), ("s3.requests_per_second", s3RequestsPerSecond),
             ("s3.max_concurrent_requests", s3MaxConcurrentRequests),
             ("console.failed_logins_per_minute", consoleFailedLoginsPerMinute),
+            ("metrics.history_interval", metricsHistoryInterval), ("metrics.history_days", metricsHistoryDays),
             ("session.idle_timeout", sessionIdleTimeout), ("session.lifetime", sessionLifetime),
             ("root.access_key", rootAccessKey),
             ("master_key_file", masterKeyFile),

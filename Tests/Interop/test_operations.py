@@ -59,8 +59,12 @@ def test_metrics_count_requests_by_operation_and_status(server, s3, bucket):
     assert (metric(text, "maxiofs_s3_received_bytes_total") or 0) >= 1000
     assert metric(text, "maxiofs_storage_total_bytes") > 0
     assert "maxiofs_build_info{version=" in text
-    # Bounded labels: never a bucket or key.
-    assert bucket not in text and '"m"' not in text
+    # Bounded labels: never a key; a bucket only as the label of its own usage gauges.
+    assert '"m"' not in text
+    lines_with_bucket = [line for line in text.splitlines() if bucket in line]
+    assert lines_with_bucket and all(line.startswith("maxiofs_bucket_") for line in lines_with_bucket), lines_with_bucket
+    assert metric(text, "maxiofs_bucket_bytes", bucket=bucket, tenant="") == 1000
+    assert metric(text, "maxiofs_bucket_objects", bucket=bucket, tenant="") == 1
 
 
 def test_metrics_token(tmp_path):
