@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MaxIOConsole
 import MaxIOCore
@@ -91,6 +92,9 @@ package struct Server {
             tls = try TLSContextBox(certificateFile: cert, keyFile: key)
         }
         let s3Scheme = config.s3UsesTLS ? "https" : "http"
+        let http = HTTP1Channel.Configuration(
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: config.maxHeaderBytes, maxHeaderListSize: config.maxHeaderBytes))
         let consoleScheme = config.consoleUsesTLS ? "https" : "http"
         let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
         let audit = AuditLog(store: metadata, logger: logger)
@@ -101,7 +105,7 @@ package struct Server {
             iam: iam, objects: objects, logger: logger, audit: audit, settings: runtime)
 
         let s3App = Application(
-            responder: s3, server: .maxiofs(tls: config.s3UsesTLS ? tls : nil, configuration: .init()),
+            responder: s3, server: .maxiofs(tls: config.s3UsesTLS ? tls : nil, configuration: http),
             configuration: .init(
                 address: .hostname(config.s3Address.host, port: config.s3Address.port), serverName: nil),
             onServerRunning: { channel in
@@ -155,7 +159,8 @@ package struct Server {
         let metrics = s3.metrics
         console.get("/metrics") { request, _ -> Response in
             if let token = metricsToken,
-                !Self.constantTimeEqual(request.headers[.authorization] ?? "", "Bearer " + token)
+                !Self.constantTimeEqual(request.headers[.authorization] ?? "", "Bearer " + token),
+                !(await Self.isAdminSession(request, iam: iam))
             {
                 var headers = HTTPFields()
                 headers[.wwwAuthenticate] = "Bearer"
@@ -175,7 +180,7 @@ package struct Server {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         let consoleApp = Application(
-            router: console, server: .maxiofs(tls: config.consoleUsesTLS ? tls : nil, configuration: .init()),
+            router: console, server: .maxiofs(tls: config.consoleUsesTLS ? tls : nil, configuration: http),
             configuration: .init(
                 address: .hostname(config.consoleAddress.host, port: config.consoleAddress.port), serverName: "MaxIOFS"),
             onServerRunning: { channel in
@@ -203,8 +208,12 @@ package struct Server {
                     metrics: s3.metrics, metadata: metadata, interval: config.metricsHistoryInterval,
                     retention: config.metricsHistoryDays * 86400, logger: logger))
         }
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var groupConfig = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // In-flight requests get this long to finish; then they are cancelled and their connections closed.
+        groupConfig.maximumGracefulShutdownDuration = .milliseconds(Int64(config.shutdownTimeout * 1000))
+        groupConfig.maximumCancellationDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfig)
         do {
             try await group.run()
         } catch {
@@ -213,6 +222,14 @@ package struct Server {
         }
         await blobs.shutdown()
         Self.say("MaxIOFS: stopped")
+    }
+
+    /// Whether the request carries the session token of a global administrator (the console's own charts).
+    static func isAdminSession(_ request: Request, iam: IAMService) async -> Bool {
+        guard let h = request.headers[.authorization], h.hasPrefix("Bearer "),
+            let (actor, user) = try? await iam.authenticate(token: String(h.dropFirst(7))), !user.mustChangePassword
+        else { return false }
+        return actor.isGlobalAdmin
     }
 
     /// Compares secrets without an early exit (the time does not tell how much of a guess was right).

@@ -62,6 +62,10 @@ package struct ServerConfig: Sendable {
     package var consoleTLS: Bool?
     package var s3UsesTLS: Bool { s3TLS ?? (tlsCertFile != nil) }
     package var consoleUsesTLS: Bool { consoleTLS ?? (tlsCertFile != nil) }
+    /// Seconds a graceful shutdown waits for in-flight requests before it cancels them.
+    package var shutdownTimeout: Double = 30
+    /// Largest request header section (all fields) either port accepts.
+    package var maxHeaderBytes = 80 * 1024
     /// Seconds between two samples of the metrics history (0: none), and days samples are kept.
     package var metricsHistoryInterval: Double = 60
     package var metricsHistoryDays: Double = 7
@@ -219,6 +223,24 @@ package struct ServerConfig: Sendable {
                 }
                 c.masterKeyFile = v
             }, get: { $0.masterKeyFile }),
+        Key(
+            name: "shutdown.timeout", kind: .number, secret: false,
+            help: "seconds a graceful shutdown waits for in-flight requests",
+            set: { c, v throws(ConfigError) in
+                guard let d = Double(v), d >= 0, d <= 86400 else {
+                    throw ConfigError("expected seconds from 0 to 86400, got '\(v)'")
+                }
+                c.shutdownTimeout = d
+            }, get: { number($0.shutdownTimeout) }),
+        Key(
+            name: "http.max_header_bytes", kind: .number, secret: false,
+            help: "largest request header section either port accepts, bytes",
+            set: { c, v throws(ConfigError) in
+                guard let n = Int(v), n >= 8192, n <= 1 << 20 else {
+                    throw ConfigError("expected bytes from 8192 to 1048576, got '\(v)'")
+                }
+                c.maxHeaderBytes = n
+            }, get: { String($0.maxHeaderBytes) }),
         Key(
             name: "metrics.history_interval", kind: .number, secret: false,
             help: "seconds between two samples of the metrics history, 0 for none",

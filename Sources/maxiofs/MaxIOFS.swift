@@ -102,6 +102,12 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Seconds a console session lasts at most (MAXIOFS_SESSION_LIFETIME). Default: 43200")
     var sessionLifetime: String?
 
+    @Option(help: "Seconds a graceful shutdown waits for in-flight requests (MAXIOFS_SHUTDOWN_TIMEOUT). Default: 30")
+    var shutdownTimeout: String?
+
+    @Option(help: "Largest request header section, bytes (MAXIOFS_HTTP_MAX_HEADER_BYTES). Default: 81920")
+    var httpMaxHeaderBytes: String?
+
     @Option(help: "Seconds between metrics history samples, 0 for none (MAXIOFS_METRICS_HISTORY_INTERVAL). Default: 60")
     var metricsHistoryInterval: String?
 
@@ -143,6 +149,7 @@ struct ConfigOptions: ParsableArguments {
             ("s3.tls", s3Tls), ("console.tls", consoleTls), ("s3.requests_per_second", s3RequestsPerSecond),
             ("s3.max_concurrent_requests", s3MaxConcurrentRequests),
             ("console.failed_logins_per_minute", consoleFailedLoginsPerMinute),
+            ("shutdown.timeout", shutdownTimeout), ("http.max_header_bytes", httpMaxHeaderBytes),
             ("metrics.history_interval", metricsHistoryInterval), ("metrics.history_days", metricsHistoryDays),
             ("session.idle_timeout", sessionIdleTimeout), ("session.lifetime", sessionLifetime),
             ("root.access_key", rootAccessKey),
