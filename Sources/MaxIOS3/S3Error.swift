@@ -16,12 +16,12 @@ package enum S3ErrorCode: String, Sendable {
     case ReplicationConfigurationNotFoundError, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError
     case InvalidTag, InvalidBucketState, NoSuchObjectLockConfiguration, MalformedPolicy
     case AccessControlListNotSupported, InvalidBucketAclWithObjectOwnership, UnresolvableGrantByEmailAddress
-    case MalformedACLError
+    case MalformedACLError, AccessForbidden, BadRequest
 
     package var status: Int {
         switch self {
         case .AccessDenied, .InvalidAccessKeyId, .SignatureDoesNotMatch, .RequestTimeTooSkewed, .ExpiredToken,
-            .QuotaExceeded:
+            .QuotaExceeded, .AccessForbidden:
             return 403
         case .NoSuchBucket, .NoSuchKey, .NoSuchUpload, .NoSuchVersion, .NoSuchTagSet, .NoSuchObjectLockConfiguration,
             .NoSuchCORSConfiguration,
@@ -46,6 +46,8 @@ package enum S3ErrorCode: String, Sendable {
     package var defaultMessage: String {
         switch self {
         case .AccessDenied: return "Access Denied"
+        case .AccessForbidden: return "CORSResponse: This CORS request is not allowed."
+        case .BadRequest: return "Bad Request"
         case .AuthorizationHeaderMalformed: return "The authorization header is malformed."
         case .AuthorizationQueryParametersError: return "Error parsing the X-Amz-Credential parameter."
         case .BadDigest: return "The Content-MD5 you specified did not match what we received."

@@ -195,6 +195,7 @@ extension S3API {
         }
         try await metadata.createBucket(record)
         accessCache.drop(name)
+        corsCache.drop(name)
         var headers = HTTPFields()
         headers[.location] = "/" + name
         headers[.contentLength] = "0"
@@ -225,6 +226,7 @@ extension S3API {
             lifecycleCache.forget(name)
             // A bucket created again under this name is another bucket: other owner, no grants, no policy.
             accessCache.drop(name)
+            corsCache.drop(name)
         } catch StorageError.noSuchBucket {
             throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", name)])
         } catch StorageError.bucketNotEmpty {

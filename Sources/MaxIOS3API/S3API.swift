@@ -75,6 +75,8 @@ package struct S3API: HTTPResponder {
     /// Rate and concurrency limits, and whether object writes are audited, as they are now.
     let settings: RuntimeSettings
     let limiter = RateLimiter()
+    /// CORS rules by bucket, for requests from browsers.
+    let corsCache = CORSCache()
 
     package init(
         config: S3APIConfig, iam: IAMService, objects: ObjectService, logger: Logger,
@@ -117,39 +119,46 @@ package struct S3API: HTTPResponder {
             if let h = host, let colon = h.lastIndex(of: ":"), !h.hasSuffix("]") { host = String(h[..<colon]) }
             target = S3Target.parse(path: path, host: host, domains: config.domains)
             if let bucket = target.bucket { resource = "/" + bucket + (target.key.map { "/" + $0 } ?? "") }
-            let rawQuery = request.uri.query ?? ""
-            let queryItems = SigV4.parseQuery(rawQuery)
-            var query: [String: String] = [:]
-            for item in queryItems where query[item.name] == nil { query[item.name] = item.value }
-            versionID = query["versionId"]
-            let route = S3Route.resolve(
-                method: request.method.rawValue, target: target, query: Set(query.keys),
-                hasCopySource: request.headers[HTTPField.Name("x-amz-copy-source")!] != nil)
-            if case .operation(let op) = route {
-                operationName = op.rawValue
-                operation = op
-            }
-            guard case .operation(let operation) = route else {
-                let kind = target.bucket == nil ? "SERVICE" : target.key == nil ? "BUCKET" : "OBJECT"
-                throw S3Error(.MethodNotAllowed, extra: [("Method", request.method.rawValue), ("ResourceType", kind)])
-            }
+            if request.method == .options {
+                // A browser's CORS preflight: answered from the bucket's CORS rules, never authenticated.
+                operationName = "PreflightCORS"
+                response = try await corsPreflight(request, bucket: target.bucket)
+            } else {
+                let rawQuery = request.uri.query ?? ""
+                let queryItems = SigV4.parseQuery(rawQuery)
+                var query: [String: String] = [:]
+                for item in queryItems where query[item.name] == nil { query[item.name] = item.value }
+                versionID = query["versionId"]
+                let route = S3Route.resolve(
+                    method: request.method.rawValue, target: target, query: Set(query.keys),
+                    hasCopySource: request.headers[HTTPField.Name("x-amz-copy-source")!] != nil)
+                if case .operation(let op) = route {
+                    operationName = op.rawValue
+                    operation = op
+                }
+                guard case .operation(let operation) = route else {
+                    let kind = target.bucket == nil ? "SERVICE" : target.key == nil ? "BUCKET" : "OBJECT"
+                    throw S3Error(
+                        .MethodNotAllowed, extra: [("Method", request.method.rawValue), ("ResourceType", kind)])
+                }
 
-            let (caller, auth) = try await authenticate(
-                queryItems: queryItems,
-                request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
-            if limits.s3RequestsPerSecond > 0 {
-                let who = caller?.accessKey ?? "ip:" + (context.channel.remoteAddress?.ipAddress ?? "")
-                let rate = limits.s3RequestsPerSecond
-                guard limiter.allow(who, rate: rate, burst: max(1, rate)) else { throw S3Error(.SlowDown) }
+                let (caller, auth) = try await authenticate(
+                    queryItems: queryItems,
+                    request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
+                if limits.s3RequestsPerSecond > 0 {
+                    let who = caller?.accessKey ?? "ip:" + (context.channel.remoteAddress?.ipAddress ?? "")
+                    let rate = limits.s3RequestsPerSecond
+                    guard limiter.allow(who, rate: rate, burst: max(1, rate)) else { throw S3Error(.SlowDown) }
+                }
+                var call = S3Call(
+                    request: request, context: context, state: state, operation: operation, requestID: requestID,
+                    bucket: target.bucket, key: target.key, query: query, identity: caller, auth: auth,
+                    resource: resource)
+                identity = caller
+                call.access = try await authorize(call)
+                try await checkExpectedOwner(call)
+                response = try await dispatch(call)
             }
-            var call = S3Call(
-                request: request, context: context, state: state, operation: operation, requestID: requestID,
-                bucket: target.bucket, key: target.key, query: query, identity: caller, auth: auth,
-                resource: resource)
-            identity = caller
-            call.access = try await authorize(call)
-            try await checkExpectedOwner(call)
-            response = try await dispatch(call)
         } catch {
             let e = s3Error(error, requestID: requestID)
             errorCode = e.code
@@ -160,6 +169,9 @@ package struct S3API: HTTPResponder {
                 response.headers[.connection] = "close"
                 context.channel.close(mode: .input, promise: nil)
             }
+        }
+        if request.method != .options, let bucket = target.bucket, request.headers[.origin] != nil {
+            await addCORSHeaders(&response, request: request, bucket: bucket)
         }
         response.headers[HTTPField.Name("x-amz-request-id")!] = requestID
         response.headers[HTTPField.Name("x-amz-id-2")!] = requestID
@@ -217,6 +229,8 @@ package struct S3API: HTTPResponder {
         case .PutObjectLockConfiguration: return "bucket.object-lock.put"
         case .PutObjectRetention: return "object.retention.put"
         case .PutObjectLegalHold: return "object.legal-hold.put"
+        case .PutBucketCors: return "bucket.cors.put"
+        case .DeleteBucketCors: return "bucket.cors.delete"
         case .PutBucketLifecycleConfiguration: return "bucket.lifecycle.put"
         case .DeleteBucketLifecycle: return "bucket.lifecycle.delete"
         case .PutObject, .CopyObject, .CompleteMultipartUpload, .PostObject: return objects ? "object.write" : nil
@@ -345,6 +359,9 @@ package struct S3API: HTTPResponder {
         case .GetBucketLifecycleConfiguration: return try await getBucketLifecycleConfiguration(call)
         case .PutBucketLifecycleConfiguration: return try await putBucketLifecycleConfiguration(call)
         case .DeleteBucketLifecycle: return try await deleteBucketLifecycle(call)
+        case .PutBucketCors: return try await putBucketCors(call)
+        case .GetBucketCors: return try await getBucketCors(call)
+        case .DeleteBucketCors: return try await deleteBucketCors(call)
         case .PutBucketPolicy: return try await putBucketPolicy(call)
         case .GetBucketPolicy: return try await getBucketPolicy(call)
         case .DeleteBucketPolicy: return try await deleteBucketPolicy(call)

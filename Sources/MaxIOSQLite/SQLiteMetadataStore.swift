@@ -142,6 +142,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         m.registerMigration("v10-audit", migrate: Self.migrateAudit)
         m.registerMigration("v11-settings", migrate: Self.migrateSettings)
         m.registerMigration("v12-metrics-history", migrate: Self.migrateMetricsHistory)
+        m.registerMigration("v13-cors") { db in try db.execute(sql: "ALTER TABLE buckets ADD COLUMN cors TEXT") }
         return m
     }
 
@@ -166,6 +167,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         b.acl = row["acl"]
         b.ownership = row["ownership"]
         b.publicAccessBlock = row["public_access_block"]
+        b.cors = row["cors"]
         return b
     }
 

@@ -6,6 +6,7 @@ package enum BucketSetting: String, Sendable {
     case acl
     case ownership
     case publicAccessBlock = "public_access_block"
+    case cors
 }
 
 /// The catalog: buckets and object metadata. Every method is one transaction.

@@ -31,6 +31,8 @@ package struct BucketRecord: Sendable, Equatable {
     package var maxObjects: Int64 = 0
     /// The bucket policy (JSON) as it was put; nil when none.
     package var policy: String? = nil
+    /// The CORS rules (JSON of `CORSRule`s); nil when none.
+    package var cors: String? = nil
     /// The bucket ACL (JSON, MaxIOIAM's `AccessControlList`); nil: the owner's full control only.
     package var acl: String? = nil
     /// The object ownership setting (`BucketOwnerEnforced`…); nil after DeleteBucketOwnershipControls.

@@ -165,6 +165,8 @@ IMPLEMENTED = {
     "PutObjectLockConfiguration",
     "PutObjectRetention",
     "PutBucketLifecycleConfiguration",
+    "PutBucketCors",
+    "DeleteBucketCors",
     "DeleteBucketLifecycle",
     "PutBucketLifecycle",  # the legacy form shares PUT ?lifecycle
     "PutBucketPolicy",
