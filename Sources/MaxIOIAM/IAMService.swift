@@ -167,7 +167,11 @@ package final class IAMService: Sendable {
         guard let user = try await store.user(id: s.userID), user.status == .active else { return nil }
         let (tenant, groups) = try await store.membership(userID: user.id)
         if let tenant, tenant.status != .active { return nil }
-        if now.timeIntervalSince(s.lastSeen) > 60 { try await store.touchSession(tokenHash: hash, at: now) }
+        // Record the use at most once a minute, and always well within the idle timeout (a tenth of it), so that
+        // a session in use never idles out.
+        if now.timeIntervalSince(s.lastSeen) > min(60, sessionIdle / 10) {
+            try await store.touchSession(tokenHash: hash, at: now)
+        }
         return (principal(user, tenant: tenant, groups: groups), user)
     }
 
