@@ -1,3 +1,5 @@
+import MaxIOCore
+
 /// S3 error codes, named exactly as AWS names them, with their HTTP status and default message.
 package enum S3ErrorCode: String, Sendable {
     case AccessDenied, AuthorizationHeaderMalformed, AuthorizationQueryParametersError
@@ -16,7 +18,8 @@ package enum S3ErrorCode: String, Sendable {
     case ReplicationConfigurationNotFoundError, NoSuchPublicAccessBlockConfiguration, OwnershipControlsNotFoundError
     case InvalidTag, InvalidBucketState, NoSuchObjectLockConfiguration, MalformedPolicy
     case AccessControlListNotSupported, InvalidBucketAclWithObjectOwnership, UnresolvableGrantByEmailAddress
-    case MalformedACLError, AccessForbidden, BadRequest
+    case MalformedACLError, AccessForbidden, BadRequest, MalformedPOSTRequest, MaxPostPreDataLengthExceeded
+    case InvalidPolicyDocument
 
     package var status: Int {
         switch self {
@@ -47,6 +50,11 @@ package enum S3ErrorCode: String, Sendable {
         switch self {
         case .AccessDenied: return "Access Denied"
         case .AccessForbidden: return "CORSResponse: This CORS request is not allowed."
+        case .MalformedPOSTRequest: return "The body of your POST request is not well-formed multipart/form-data."
+        case .MaxPostPreDataLengthExceeded:
+            return "Your POST request fields preceeding the upload file were too large."
+        case .InvalidPolicyDocument:
+            return "The content of the form does not meet the conditions specified in the policy document."
         case .BadRequest: return "Bad Request"
         case .AuthorizationHeaderMalformed: return "The authorization header is malformed."
         case .AuthorizationQueryParametersError: return "Error parsing the X-Amz-Credential parameter."
@@ -137,7 +145,7 @@ package enum S3ErrorCode: String, Sendable {
 }
 
 /// An S3 error as it goes on the wire.
-package struct S3Error: Error, Sendable {
+package struct S3Error: Error, Sendable, ClassifiedError {
     package var code: S3ErrorCode
     package var message: String
     /// Extra elements of the `<Error>` document (e.g. `StringToSign`, `BucketName`), in order.

@@ -155,7 +155,8 @@ package struct S3API: HTTPResponder {
                     bucket: target.bucket, key: target.key, query: query, identity: caller, auth: auth,
                     resource: resource)
                 identity = caller
-                call.access = try await authorize(call)
+                // A browser upload is authenticated by its form, which the handler reads first.
+                if operation != .PostObject { call.access = try await authorize(call) }
                 try await checkExpectedOwner(call)
                 response = try await dispatch(call)
             }
@@ -328,6 +329,7 @@ package struct S3API: HTTPResponder {
         case .ListObjects: return try await listObjects(call, v2: false)
         case .ListObjectsV2: return try await listObjects(call, v2: true)
         case .PutObject: return try await putObject(call)
+        case .PostObject: return try await postObject(call)
         case .GetObject: return try await getObject(call, head: false)
         case .HeadObject: return try await getObject(call, head: true)
         case .DeleteObject: return try await deleteObject(call)

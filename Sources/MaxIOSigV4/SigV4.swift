@@ -92,7 +92,7 @@ package enum SigV4 {
         return try parsePresigned(r, now: now)
     }
 
-    private static func parseCredential(_ s: String, malformed: SignatureError.Code) throws(SignatureError)
+    package static func parseCredential(_ s: String, malformed: SignatureError.Code) throws(SignatureError)
         -> CredentialScope
     {
         let parts = s.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
