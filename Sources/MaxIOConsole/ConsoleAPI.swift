@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,14 +21,17 @@ package struct ConsoleAPI: Sendable {
     let history: (any MetricsHistoryStore)?
     /// Login attempts by source address.
     let loginLimiter = RateLimiter()
+    /// Session cookies carry `Secure` (the console port speaks HTTPS).
+    let secureCookies: Bool
 
     package init(
         iam: IAMService, metadata: any MetadataStore, audit: AuditLog, logger: Logger, settings: SettingsAPI? = nil,
-        history: (any MetricsHistoryStore)? = nil,
+        history: (any MetricsHistoryStore)? = nil, secureCookies: Bool = false,
         info: @escaping @Sendable () async throws -> [String: any Sendable] = { [:] }
     ) {
         self.settings = settings
         self.history = history
+        self.secureCookies = secureCookies
         self.iam = iam
         self.metadata = metadata
         self.audit = audit
@@ -47,20 +51,26 @@ package struct ConsoleAPI: Sendable {
     package func register(on router: Router<ConsoleRequestContext>) {
         let api = router.group("api/v1")
         api.post("auth/login") { request, context in
-            await self.handle { try await self.login(request, context) }
+            await self.respond { try await self.login(request, context) }
+        }
+        api.post("auth/login/2fa") { request, context in
+            await self.respond { try await self.loginSecondStep(request, context) }
         }
         api.post("auth/logout") { request, context in
-            await self.handle {
-                if let token = Self.bearer(request) {
+            await self.respond {
+                if let token = Self.bearer(request) ?? Self.cookie(request, Self.sessionCookie) {
                     if let (actor, _) = try await self.iam.authenticate(token: token) {
                         await self.audit.record(
                             self.entry(actor, context, action: "logout", resource: "users/" + actor.userName))
                     }
                     try await self.iam.logout(token: token)
                 }
-                return ["ok": true]
+                var r = Self.json(["ok": true], status: .ok)
+                for c in self.clearedCookies() { r.headers.append(HTTPField(name: .setCookie, value: c)) }
+                return r
             }
         }
+        registerTwoFactor(api)
         registerAudit(api)
         registerSettings(api)
         registerMetrics(api)
@@ -352,7 +362,20 @@ package struct ConsoleAPI: Sendable {
 
     /// The session's user, or 401; 403 while a temporary password waits to be changed.
     func session(_ request: Request, allowPasswordChange: Bool = false) async throws -> (Principal, UserRecord) {
-        guard let token = Self.bearer(request), let (actor, user) = try await iam.authenticate(token: token) else {
+        var token = Self.bearer(request)
+        if token == nil, let cookie = Self.cookie(request, Self.sessionCookie) {
+            // A browser's session: a state-changing call must prove it comes from the console's own page.
+            if ![.get, .head, .options].contains(request.method) {
+                guard let sent = request.headers[Self.csrfHeader], Self.constantTimeEqual(sent, Self.csrfToken(cookie))
+                else {
+                    throw APIError(
+                        status: .forbidden, code: "CSRFTokenMissing",
+                        message: "Send the X-CSRF-Token header the login answered with.")
+                }
+            }
+            token = cookie
+        }
+        guard let token, let (actor, user) = try await iam.authenticate(token: token) else {
             throw APIError(
                 status: .unauthorized, code: "Unauthorized",
                 message: "Log in first (the session is missing or expired).")
@@ -379,7 +402,9 @@ package struct ConsoleAPI: Sendable {
         var fields: [String: String] = [:]
         for (k, v) in obj {
             let lower = k.lowercased()
-            if lower.contains("password") || lower.contains("secret") || lower.contains("token") {
+            if lower.contains("password") || lower.contains("secret") || lower.contains("token")
+                || lower.contains("code")
+            {
                 fields[k] = "(set)"
                 continue
             }
@@ -406,7 +431,11 @@ package struct ConsoleAPI: Sendable {
         var out = fields
         for k in fields.keys {
             let lower = k.lowercased()
-            if lower.contains("password") || lower.contains("secret") || lower.contains("token") { out[k] = "(set)" }
+            if lower.contains("password") || lower.contains("secret") || lower.contains("token")
+                || lower.contains("code")
+            {
+                out[k] = "(set)"
+            }
         }
         return out
     }
@@ -418,6 +447,16 @@ package struct ConsoleAPI: Sendable {
         }
         fields.merge(extra) { _, new in new }
         return AuditLog.detail(fields)
+    }
+
+    /// As `handle`, for a handler that builds its own response (headers such as cookies).
+    func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch {
+            let e = apiError(error)
+            return Self.error(e.status, e.code, e.message)
+        }
     }
 
     func handle(_ body: () async throws -> any Sendable) async -> Response {
@@ -472,6 +511,48 @@ package struct ConsoleAPI: Sendable {
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
         json(["error": ["code": code, "message": message]], status: status)
+    }
+
+    static let sessionCookie = "maxiofs_session"
+    static let csrfCookie = "maxiofs_csrf"
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+    /// The CSRF token of a session: derived from its token, so nothing more is stored and it dies with it.
+    static func csrfToken(_ sessionToken: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("maxiofs-csrf".utf8), using: SymmetricKey(data: Array(sessionToken.utf8)))
+        return Hex.encode(Array(mac))
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var d: UInt8 = 0
+        for i in 0..<x.count { d |= x[i] ^ y[i] }
+        return d == 0
+    }
+
+    /// A cookie of the request.
+    static func cookie(_ request: Request, _ name: String) -> String? {
+        for field in request.headers[values: .cookie] {
+            for pair in field.split(separator: ";") {
+                let kv = pair.split(separator: "=", maxSplits: 1)
+                if kv.count == 2, kv[0].trimmingSpaces() == name {
+                    let v = kv[1].trimmingSpaces()
+                    return v.isEmpty ? nil : v
+                }
+            }
+        }
+        return nil
+    }
+
+    func clearedCookies() -> [String] {
+        let secure = secureCookies ? "; Secure" : ""
+        return [
+            "\(Self.sessionCookie)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\(secure)",
+            "\(Self.csrfCookie)=; Path=/; Max-Age=0; SameSite=Strict\(secure)",
+        ]
     }
 
     static func bearer(_ request: Request) -> String? {
@@ -560,7 +641,7 @@ package struct ConsoleAPI: Sendable {
         return WireDate.iso8601(d)
     }
 
-    func login(_ request: Request, _ context: ConsoleRequestContext) async throws -> any Sendable {
+    func login(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
         let body = try await Self.body(request)
         let username = try Self.string(body, "username")
         // Failed logins from one address are limited (a token each); while none is left, every login from it
@@ -582,9 +663,9 @@ package struct ConsoleAPI: Sendable {
                 )
             }
         }
-        let session: IAMService.Session
+        let outcome: IAMService.LoginOutcome
         do {
-            session = try await iam.login(username: username, password: try Self.string(body, "password"))
+            outcome = try await iam.login(username: username, password: try Self.string(body, "password"))
         } catch let refused as LoginRefused {
             if perMinute > 0 { _ = loginLimiter.allow(limitKey, rate: perMinute / 60, burst: perMinute) }
             let user = refused.user
@@ -597,15 +678,75 @@ package struct ConsoleAPI: Sendable {
                     detail: AuditLog.detail(["reason": refused.reason])))
             throw refused
         }
+        switch outcome {
+        case .secondFactor(let challenge, let expiresAt, _):
+            // The password was right; the session comes with the code (POST /api/v1/auth/login/2fa).
+            return Self.json(
+                ["two_factor_required": true, "challenge": challenge, "expires_at": WireDate.iso8601(expiresAt)]
+                    as JSON,
+                status: .ok)
+        case .session(let session):
+            return try await sessionResponse(session, context, secondFactor: false)
+        }
+    }
+
+    /// `POST /api/v1/auth/login/2fa` `{"challenge", "code"}` (a TOTP code or a backup code).
+    func loginSecondStep(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let body = try await Self.body(request)
+        let challenge = try Self.string(body, "challenge")
+        let code = try Self.string(body, "code")
+        do {
+            return try await sessionResponse(
+                try await iam.completeLogin(challenge: challenge, code: code), context, secondFactor: true)
+        } catch let refused as LoginRefused {
+            let user = refused.user
+            var tenantName: String?
+            if let t = user?.tenantID { tenantName = try? await iam.store.tenant(id: t)?.name }
+            await audit.record(
+                AuditEntry(
+                    actor: user?.name ?? "unknown", actorID: user?.id, tenantID: user?.tenantID, tenantName: tenantName,
+                    sourceIP: context.remoteIP, action: "login", resource: "users/" + (user?.name ?? "unknown"),
+                    result: "failure", detail: AuditLog.detail(["reason": refused.reason])))
+            throw APIError(
+                status: .forbidden, code: "AccessDenied",
+                message: "The code is not right, or the login took too long: log in again.")
+        }
+    }
+
+    /// A new session: the token in the body (API clients) and in an HttpOnly cookie (the console), with the
+    /// CSRF token the console sends back on state-changing calls.
+    func sessionResponse(_ session: IAMService.Session, _ context: ConsoleRequestContext, secondFactor: Bool)
+        async throws -> Response
+    {
         var tenantName: String?
         if let t = session.user.tenantID { tenantName = try await iam.store.tenant(id: t)?.name }
         await audit.record(
             AuditEntry(
-                actor: username, actorID: session.user.id, tenantID: session.user.tenantID, tenantName: tenantName,
-                sourceIP: context.remoteIP, action: "login", resource: "users/" + username, result: "success"))
+                actor: session.user.name, actorID: session.user.id, tenantID: session.user.tenantID,
+                tenantName: tenantName, sourceIP: context.remoteIP, action: "login",
+                resource: "users/" + session.user.name, result: "success",
+                detail: secondFactor ? AuditLog.detail(["second_factor": "true"]) : nil))
         var user = try await userJSON(session.user)
         user["must_change_password"] = session.user.mustChangePassword
-        return ["token": session.token, "expires_at": WireDate.iso8601(session.expiresAt), "user": user] as JSON
+        let csrf = Self.csrfToken(session.token)
+        var r = Self.json(
+            [
+                "token": session.token, "expires_at": WireDate.iso8601(session.expiresAt), "user": user,
+                "csrf_token": csrf,
+            ] as JSON, status: .ok)
+        let maxAge = max(0, Int(session.expiresAt.timeIntervalSinceNow))
+        let secure = secureCookies ? "; Secure" : ""
+        r.headers.append(
+            HTTPField(
+                name: .setCookie,
+                value:
+                    "\(Self.sessionCookie)=\(session.token); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Strict\(secure)"
+            ))
+        r.headers.append(
+            HTTPField(
+                name: .setCookie,
+                value: "\(Self.csrfCookie)=\(csrf); Path=/; Max-Age=\(maxAge); SameSite=Strict\(secure)"))
+        return r
     }
 
     func tenantJSON(_ t: TenantRecord) async throws -> JSON {

@@ -14,6 +14,8 @@ package final class IAMService: Sendable {
     private let cache = Mutex<[String: (identity: Identity?, at: Date)]>([:])
     private let lastTouched = Mutex<[String: Date]>([:])
     private let generationCounter = Atomic<Int>(0)
+    /// Logins waiting for their second factor, by challenge hash (this node's memory; five minutes).
+    let challenges = Mutex<[String: (userID: String, expires: Date, attempts: Int)]>([:])
     let cacheTTL: TimeInterval
     /// Sessions last `session.idle_timeout` without use, and at most `session.lifetime` (runtime settings).
     package let settings: RuntimeSettings
@@ -123,7 +125,14 @@ package final class IAMService: Sendable {
     static func tokenHash(_ token: String) -> String { Hex.encode(SHA256.hash(data: Array(token.utf8))) }
 
     /// Checks a password login. Unknown users, wrong passwords, disabled and locked accounts all fail alike.
-    package func login(username: String, password: String, now: Date = Date()) async throws -> Session {
+    /// A correct password gives a session, or, when the user has two-factor authentication on, a challenge to
+    /// complete with a code (`completeLogin`).
+    package enum LoginOutcome: Sendable {
+        case session(Session)
+        case secondFactor(challenge: String, expiresAt: Date, user: UserRecord)
+    }
+
+    package func login(username: String, password: String, now: Date = Date()) async throws -> LoginOutcome {
         guard let user = try await store.user(named: username) else {
             // Spend the same time as a real check, so timing does not tell whether the user exists.
             _ = PasswordHasher.verify(password, hash: Self.dummyHash)
@@ -144,6 +153,20 @@ package final class IAMService: Sendable {
         if let t = user.tenantID, let tenant = try await store.tenant(id: t), tenant.status != .active {
             throw LoginRefused(reason: "tenant suspended", user: user)
         }
+        if user.totpSecret != nil {
+            let challenge = randomHexID(bytes: 32)
+            let expires = now.addingTimeInterval(300)
+            challenges.withLock { c in
+                c = c.filter { $0.value.expires > now }
+                c[Self.tokenHash(challenge)] = (user.id, expires, 0)
+            }
+            return .secondFactor(challenge: challenge, expiresAt: expires, user: user)
+        }
+        return .session(try await startSession(user, now: now))
+    }
+
+    /// A new session for a user who proved who they are.
+    func startSession(_ user: UserRecord, now: Date) async throws -> Session {
         if user.failedLogins != 0 || user.lockedUntil != nil { try await store.clearFailedLogins(userID: user.id) }
         let token = randomHexID(bytes: 32)
         let expires = now.addingTimeInterval(sessionLifetime)

@@ -77,4 +77,16 @@ package protocol IAMStore: Sendable {
     func deleteSession(tokenHash: String) async throws
     /// Ends every session of a user but `except` (a password change, a disabled account).
     func deleteSessions(userID: String, except: String?) async throws
+
+    /// Two-factor state besides the active secret (`UserRecord.totpSecret`, sealed): the secret being set up,
+    /// the backup code hashes left, and the last time step used (a code is never accepted twice).
+    func twoFactor(userID: String) async throws -> TwoFactorRecord
+    func setTwoFactorPending(userID: String, sealed: [UInt8]?) async throws
+    /// Turns 2FA on (the pending secret becomes the active one) or off (`sealedSecret` nil clears everything).
+    func setTwoFactor(userID: String, sealedSecret: String?, backupCodes: [String]) async throws
+    func setBackupCodes(userID: String, hashes: [String]) async throws
+    /// Records `counter` as used if it is later than the last one used; false when it was not.
+    func useTOTPCounter(userID: String, counter: Int64) async throws -> Bool
+    /// Removes the backup code with this hash; false when there was none.
+    func useBackupCode(userID: String, hash: String) async throws -> Bool
 }

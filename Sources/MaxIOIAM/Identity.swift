@@ -272,3 +272,16 @@ package struct LoginRefused: Error, Sendable {
         self.user = user
     }
 }
+
+/// A user's two-factor state other than the active secret.
+package struct TwoFactorRecord: Sendable, Equatable {
+    package var pending: [UInt8]?
+    package var backupCodes: [String]
+    package var lastCounter: Int64
+
+    package init(pending: [UInt8]? = nil, backupCodes: [String] = [], lastCounter: Int64 = 0) {
+        self.pending = pending
+        self.backupCodes = backupCodes
+        self.lastCounter = lastCounter
+    }
+}

@@ -245,6 +245,7 @@ extension SQLiteMetadataStore: IAMStore {
 
     static func removeUser(_ db: Database, id: String) throws {
         try db.execute(sql: "DELETE FROM access_keys WHERE user_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM user_2fa WHERE user_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM group_members WHERE user_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM bucket_grants WHERE subject_kind = 'user' AND subject = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [id])
@@ -501,6 +502,96 @@ extension SQLiteMetadataStore: IAMStore {
     package func deleteSession(tokenHash: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
+        }
+    }
+}
+
+extension SQLiteMetadataStore {
+    static func migrateTwoFactor(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE user_2fa(
+                    user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    pending BLOB,
+                    backup_codes TEXT NOT NULL DEFAULT '[]',
+                    last_counter INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                """)
+    }
+
+    package func twoFactor(userID: String) async throws -> TwoFactorRecord {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM user_2fa WHERE user_id = ?", arguments: [userID])
+            else { return TwoFactorRecord() }
+            let codes = (row["backup_codes"] as String).data(using: .utf8).flatMap {
+                try? JSONDecoder().decode([String].self, from: $0)
+            }
+            return TwoFactorRecord(
+                pending: (row["pending"] as Data?).map { Array($0) }, backupCodes: codes ?? [],
+                lastCounter: row["last_counter"])
+        }
+    }
+
+    package func setTwoFactorPending(userID: String, sealed: [UInt8]?) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO user_2fa(user_id, pending) VALUES (?, ?)
+                    ON CONFLICT(user_id) DO UPDATE SET pending = excluded.pending
+                    """, arguments: [userID, sealed.map { Data($0) }])
+        }
+    }
+
+    package func setTwoFactor(userID: String, sealedSecret: String?, backupCodes: [String]) async throws {
+        let codes = String(decoding: try JSONEncoder().encode(backupCodes), as: UTF8.self)
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET totp_secret = ? WHERE id = ?", arguments: [sealedSecret, userID])
+            if db.changesCount == 0 { throw IAMError.notFound("No such user.") }
+            if sealedSecret == nil {
+                try db.execute(sql: "DELETE FROM user_2fa WHERE user_id = ?", arguments: [userID])
+            } else {
+                try db.execute(
+                    sql: """
+                        INSERT INTO user_2fa(user_id, pending, backup_codes) VALUES (?, NULL, ?)
+                        ON CONFLICT(user_id) DO UPDATE SET pending = NULL, backup_codes = excluded.backup_codes
+                        """, arguments: [userID, codes])
+            }
+        }
+    }
+
+    package func setBackupCodes(userID: String, hashes: [String]) async throws {
+        let codes = String(decoding: try JSONEncoder().encode(hashes), as: UTF8.self)
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE user_2fa SET backup_codes = ? WHERE user_id = ?", arguments: [codes, userID])
+        }
+    }
+
+    package func useTOTPCounter(userID: String, counter: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO user_2fa(user_id, last_counter) VALUES (?, ?)
+                    ON CONFLICT(user_id) DO UPDATE SET last_counter = excluded.last_counter
+                    WHERE user_2fa.last_counter < excluded.last_counter
+                    """, arguments: [userID, counter])
+            return db.changesCount > 0
+        }
+    }
+
+    package func useBackupCode(userID: String, hash: String) async throws -> Bool {
+        try await pool.write { db in
+            guard
+                let text = try String.fetchOne(
+                    db, sql: "SELECT backup_codes FROM user_2fa WHERE user_id = ?", arguments: [userID]),
+                var codes = try? JSONDecoder().decode([String].self, from: Data(text.utf8)),
+                let i = codes.firstIndex(of: hash)
+            else { return false }
+            codes.remove(at: i)
+            try db.execute(
+                sql: "UPDATE user_2fa SET backup_codes = ? WHERE user_id = ?",
+                arguments: [String(decoding: try JSONEncoder().encode(codes), as: UTF8.self), userID])
+            return true
         }
     }
 }

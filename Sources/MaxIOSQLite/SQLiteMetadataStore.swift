@@ -143,6 +143,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         m.registerMigration("v11-settings", migrate: Self.migrateSettings)
         m.registerMigration("v12-metrics-history", migrate: Self.migrateMetricsHistory)
         m.registerMigration("v13-cors") { db in try db.execute(sql: "ALTER TABLE buckets ADD COLUMN cors TEXT") }
+        m.registerMigration("v14-2fa", migrate: Self.migrateTwoFactor)
         return m
     }
 

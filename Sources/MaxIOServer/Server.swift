@@ -127,6 +127,7 @@ package struct Server {
         runtime.observe { v in level.level = Logger.Level(rawValue: v.logLevel) ?? .info }
         ConsoleAPI(
             iam: iam, metadata: metadata, audit: audit, logger: logger, settings: settingsAPI, history: metadata,
+            secureCookies: config.consoleUsesTLS,
             info: {
                 let c = try await metadata.catalogCounts()
                 var storage: [String: any Sendable] = ["used_bytes": c.bytes]

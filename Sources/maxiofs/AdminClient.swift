@@ -17,6 +17,9 @@ struct AdminOptions: ParsableArguments {
     @Option(name: .customLong("login-password"), help: "Password (MAXIOFS_PASSWORD); --password before the command.")
     var password: String?
 
+    @Option(help: "The current two-factor code (or a backup code) for a user with 2FA on (MAXIOFS_OTP).")
+    var otp: String?
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
@@ -31,7 +34,8 @@ struct AdminOptions: ParsableArguments {
         }
         return AdminClient(
             base: base.hasSuffix("/") ? String(base.dropLast()) : base,
-            username: username ?? env["MAXIOFS_USERNAME"] ?? "admin", password: password, json: json)
+            username: username ?? env["MAXIOFS_USERNAME"] ?? "admin", password: password,
+            otp: otp ?? env["MAXIOFS_OTP"], json: json)
     }
 }
 
@@ -44,6 +48,7 @@ struct AdminClient {
     let base: String
     let username: String
     let password: String
+    let otp: String?
     let json: Bool
 
     /// Logs in, then sends one request; returns the decoded JSON answer.
@@ -55,7 +60,16 @@ struct AdminClient {
     func session<T>(_ body: (String) async throws -> T) async throws -> T {
         let login = try await send(
             "POST", "/api/v1/auth/login", ["username": username, "password": password], token: nil)
-        guard let token = (login as? [String: Any])?["token"] as? String else {
+        var answer = login as? [String: Any]
+        if answer?["two_factor_required"] as? Bool == true, let challenge = answer?["challenge"] as? String {
+            guard let otp else {
+                throw AdminError(description: "\(username) has two-factor authentication on: pass --otp CODE")
+            }
+            answer =
+                try await send("POST", "/api/v1/auth/login/2fa", ["challenge": challenge, "code": otp], token: nil)
+                as? [String: Any]
+        }
+        guard let token = answer?["token"] as? String else {
             throw AdminError(description: "login failed: no session token in the answer")
         }
         let result: T

@@ -31,6 +31,12 @@ struct MaxIOFS: AsyncParsableCommand {
                     moved.append(args[i + 1])
                     i += 1
                 }
+            } else if a == "--otp" || a.hasPrefix("--otp=") {
+                moved.append(a)
+                if !a.contains("="), i + 1 < args.count {
+                    moved.append(args[i + 1])
+                    i += 1
+                }
             } else if a == "--json" {
                 moved.append(a)
             } else {
