@@ -110,6 +110,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Web"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -145,6 +145,7 @@ package struct Server {
                 ]
             }
         ).register(on: console)
+        ConsoleUI.register(on: console)
         console.get("/health") { _, _ in "ok\n" }
         console.get("/health/live") { _, _ in "ok\n" }
         let dataDir = config.dataDir

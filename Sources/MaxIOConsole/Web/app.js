@@ -1,0 +1,391 @@
+// The MaxIOFS console: a small single-page application over /api/v1. Pages are functions that return
+// elements; the hash names the page (#/users). What a user sees follows their role, as the API decides.
+import { api, get, post, patch, put, del, query, APIError } from "/ui/api.js";
+import { h, bytes, parseSize, when, badge, errorBox, usage, table, lineChart } from "/ui/ui.js";
+
+const app = document.getElementById("app");
+let me = null;
+
+// ---- theme ----
+const savedTheme = localStorage.getItem("maxiofs-theme");
+const prefersDark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+document.documentElement.dataset.theme = savedTheme || (prefersDark ? "dark" : "light");
+function toggleTheme() {
+  const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
+  document.documentElement.dataset.theme = next;
+  localStorage.setItem("maxiofs-theme", next);
+}
+
+window.addEventListener("maxiofs:logged-out", () => { me = null; if (location.hash !== "#/login") location.hash = "#/login"; });
+
+// ---- pages ----
+const pages = {
+  "/dashboard": { title: "Dashboard", render: dashboard },
+  "/tenants": { title: "Tenants", render: tenants, admin: true },
+  "/users": { title: "Users", render: users, manager: true },
+  "/keys": { title: "Access keys", render: keys },
+  "/audit": { title: "Audit log", render: audit, manager: true },
+  "/settings": { title: "Settings", render: settings, admin: true },
+  "/profile": { title: "Profile", render: profile },
+};
+
+function isGlobalAdmin() { return me && me.role === "admin" && !me.tenant; }
+function isManager() { return me && (isGlobalAdmin() || me.role === "tenant-admin"); }
+
+async function route() {
+  const path = location.hash.replace(/^#/, "") || "/dashboard";
+  if (path === "/login") { renderLogin(); return; }
+  if (!me) {
+    try { me = await get("/me"); } catch (e) { location.hash = "#/login"; return; }
+  }
+  if (me.must_change_password && path !== "/profile") { location.hash = "#/profile"; return; }
+  const page = pages[path] || pages["/dashboard"];
+  const content = h("div", {}, h("h1", {}, page.title));
+  app.replaceChildren(layout(path, content));
+  try {
+    content.append(await page.render());
+  } catch (e) {
+    content.append(errorBox(e.message));
+  }
+}
+
+function layout(path, content) {
+  const links = Object.entries(pages)
+    .filter(([, p]) => (!p.admin || isGlobalAdmin()) && (!p.manager || isManager()))
+    .map(([k, p]) => h("a", { href: "#" + k, class: k === path ? "active" : "" }, p.title));
+  return h("div", { class: "layout" },
+    h("nav", { class: "sidebar" }, h("div", { class: "brand" }, "MaxIOFS"), h("div", { class: "nav" }, links)),
+    h("main", { class: "main" },
+      h("div", { class: "topbar" },
+        h("span", {}, me.name, me.tenant ? ` · ${me.tenant}` : "", " · ", me.role),
+        h("button", { onclick: toggleTheme, title: "Light or dark theme" }, "Theme"),
+        h("button", { id: "logout", onclick: async () => { await post("/auth/logout").catch(() => {}); me = null; location.hash = "#/login"; } }, "Log out")),
+      content));
+}
+
+function renderLogin() {
+  const error = h("div");
+  const user = h("input", { id: "username", autocomplete: "username", required: true });
+  const pass = h("input", { id: "password", type: "password", autocomplete: "current-password", required: true });
+  const form = h("form", { class: "panel login" },
+    h("div", { class: "brand" }, "MaxIOFS"),
+    h("label", { for: "username" }, "User name"), user,
+    h("label", { for: "password" }, "Password"), pass,
+    error,
+    h("button", { class: "primary", type: "submit", id: "login" }, "Log in"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.replaceChildren();
+    try {
+      const r = await post("/auth/login", { username: user.value, password: pass.value });
+      if (r.two_factor_required) { renderSecondFactor(r.challenge); return; }
+      me = r.user;
+      location.hash = me.must_change_password ? "#/profile" : "#/dashboard";
+      route();
+    } catch (e) {
+      error.replaceChildren(errorBox(e.code === "AccessDenied" ? "The user name or password is wrong, or the account is locked." : e.message));
+    }
+  });
+  app.replaceChildren(form);
+  user.focus();
+}
+
+function renderSecondFactor(challenge) {
+  const error = h("div");
+  const code = h("input", { id: "code", inputmode: "numeric", autocomplete: "one-time-code", required: true });
+  const form = h("form", { class: "panel login" },
+    h("div", { class: "brand" }, "MaxIOFS"),
+    h("p", { class: "muted" }, "Enter the 6-digit code from your authenticator app, or one of your backup codes."),
+    h("label", { for: "code" }, "Code"), code, error,
+    h("button", { class: "primary", type: "submit", id: "verify" }, "Verify"));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await post("/auth/login/2fa", { challenge, code: code.value.trim() });
+      me = r.user;
+      location.hash = "#/dashboard";
+      route();
+    } catch (e) {
+      error.replaceChildren(errorBox(e.message));
+    }
+  });
+  app.replaceChildren(form);
+  code.focus();
+}
+
+function card(label, value) { return h("div", { class: "card" }, h("div", { class: "label" }, label), h("div", { class: "value" }, value)); }
+
+async function dashboard() {
+  const out = h("div");
+  if (!isGlobalAdmin()) {
+    out.append(h("div", { class: "panel" }, `Signed in as ${me.name}`, me.tenant ? ` in tenant ${me.tenant}` : "", `, role ${me.role}.`));
+    if (me.tenant && isManager()) {
+      const t = await get("/tenants/" + encodeURIComponent(me.tenant));
+      out.append(h("div", { class: "cards" }, card("Buckets", t.bucket_count), card("Objects", t.object_count), card("Stored", bytes(t.used_bytes))),
+        h("div", { class: "panel" }, h("h2", {}, "Storage quota"), usage(t.used_bytes, t.max_storage_bytes)));
+    }
+    return out;
+  }
+  const info = await get("/info");
+  const c = info.counts;
+  out.append(h("div", { class: "cards" },
+    card("Buckets", c.buckets), card("Objects", c.objects), card("Stored", bytes(info.storage.used_bytes)),
+    card("Tenants", c.tenants), card("Users", c.users), card("Uploads in progress", c.uploads)));
+  if (info.storage.total_bytes) {
+    const used = info.storage.total_bytes - info.storage.available_bytes;
+    out.append(h("div", { class: "panel" }, h("h2", {}, "Disk"), usage(used, info.storage.total_bytes)));
+  }
+  out.append(h("div", { class: "muted" }, `Version ${info.version}, region ${info.region}, up since ${when(info.started_at)}.`));
+  try {
+    const hist = await get("/metrics/history" + query({ step: 60 }));
+    const pts = hist.points.map((p) => [Date.parse(p.time), p.requests_per_second]);
+    const lat = hist.points.filter((p) => p.latency_p99 !== null).map((p) => [Date.parse(p.time), p.latency_p99 * 1000]);
+    out.append(lineChart(pts, { title: "Requests per second, last hour" }),
+      lineChart(lat, { title: "Latency p99 (ms), last hour", format: (v) => v.toFixed(1) + " ms" }));
+  } catch (e) { out.append(errorBox(e.message)); }
+  return out;
+}
+
+async function tenants() {
+  const list = await get("/tenants");
+  const out = h("div");
+  const error = h("div");
+  const name = h("input", { id: "tenant-name", placeholder: "acme" });
+  const storage = h("input", { id: "tenant-storage", placeholder: "100 GB (empty: no limit)" });
+  const buckets = h("input", { id: "tenant-buckets", type: "number", min: 0, placeholder: "0" });
+  const create = h("form", { class: "panel" }, h("h2", {}, "New tenant"),
+    h("div", { class: "form-row" },
+      h("div", {}, h("label", {}, "Name"), name),
+      h("div", {}, h("label", {}, "Storage quota"), storage),
+      h("div", {}, h("label", {}, "Bucket quota"), buckets),
+      h("div", {}, h("button", { class: "primary", type: "submit", id: "create-tenant" }, "Create"))), error);
+  create.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const size = storage.value.trim() ? parseSize(storage.value) : 0;
+    if (size === null) { error.replaceChildren(errorBox("The storage quota is not a size such as 100 GB or 2 TiB.")); return; }
+    try {
+      await post("/tenants", { name: name.value.trim(), max_storage_bytes: size, max_buckets: Number(buckets.value || 0) });
+      route();
+    } catch (e) { error.replaceChildren(errorBox(e.message)); }
+  });
+  out.append(create, h("div", { class: "panel" }, table([
+    { key: "name", label: "Name" },
+    { key: "status", label: "Status", render: (t) => badge(t.status, t.status === "active" ? "ok" : "bad") },
+    { key: "used_bytes", label: "Storage", render: (t) => usage(t.used_bytes, t.max_storage_bytes) },
+    { key: "bucket_count", label: "Buckets", render: (t) => usage(t.bucket_count, t.max_buckets, String) },
+    { key: "object_count", label: "Objects" },
+    { key: "actions", label: "", render: (t) => h("span", {},
+      h("button", { onclick: async () => { await patch("/tenants/" + encodeURIComponent(t.name), { status: t.status === "active" ? "suspended" : "active" }).catch((e) => alert(e.message)); route(); } }, t.status === "active" ? "Suspend" : "Activate"),
+      h("button", { class: "danger", onclick: async () => {
+        if (!confirm(`Delete tenant ${t.name}?`)) return;
+        try { await del("/tenants/" + encodeURIComponent(t.name)); }
+        catch (e) {
+          if (e.code === "NotEmpty" && confirm(`${e.message}\n\nDelete it with its users, keys and groups?`)) {
+            await del("/tenants/" + encodeURIComponent(t.name) + "?force=true").catch((e2) => alert(e2.message));
+          } else if (e.code !== "NotEmpty") alert(e.message);
+        }
+        route();
+      } }, "Delete")) },
+  ], list, { empty: "No tenants yet: create one above.", sortKey: "name" })));
+  return out;
+}
+
+async function users() {
+  const list = await get("/users");
+  const out = h("div");
+  const error = h("div");
+  const name = h("input", { id: "user-name" });
+  const password = h("input", { id: "user-password", type: "password", autocomplete: "new-password" });
+  const tenant = h("input", { id: "user-tenant", placeholder: isGlobalAdmin() ? "(none: global)" : me.tenant, value: isGlobalAdmin() ? "" : me.tenant });
+  const role = h("select", { id: "user-role" }, ["user", "readonly", "tenant-admin", "admin"].map((r) => h("option", { value: r }, r)));
+  const temporary = h("input", { type: "checkbox", id: "user-temporary", checked: true });
+  const create = h("form", { class: "panel" }, h("h2", {}, "New user"),
+    h("div", { class: "form-row" },
+      h("div", {}, h("label", {}, "Name"), name), h("div", {}, h("label", {}, "Password"), password),
+      h("div", {}, h("label", {}, "Tenant"), tenant), h("div", {}, h("label", {}, "Role"), role),
+      h("div", {}, h("label", {}, h("span", {}, temporary, " change at first login"))),
+      h("div", {}, h("button", { class: "primary", type: "submit", id: "create-user" }, "Create"))), error);
+  create.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const body = { name: name.value.trim(), password: password.value, role: role.value, temporary: temporary.checked };
+      if (tenant.value.trim()) body.tenant = tenant.value.trim();
+      await post("/users", body);
+      route();
+    } catch (e) { error.replaceChildren(errorBox(e.message)); }
+  });
+  const act = (label, fn, cls) => h("button", { class: cls || "", onclick: async () => { try { await fn(); route(); } catch (e) { alert(e.message); } } }, label);
+  out.append(create, h("div", { class: "panel" }, table([
+    { key: "name", label: "Name" },
+    { key: "tenant", label: "Tenant", render: (u) => u.tenant || h("span", { class: "muted" }, "global") },
+    { key: "role", label: "Role" },
+    { key: "status", label: "Status", render: (u) => h("span", {}, badge(u.status, u.status === "active" ? "ok" : "bad"), u.locked ? badge("locked", "bad") : "") },
+    { key: "two_factor", label: "2FA", render: (u) => u.two_factor ? badge("on", "ok") : badge("off") },
+    { key: "actions", label: "", render: (u) => h("span", {},
+      act(u.status === "active" ? "Disable" : "Enable", () => patch("/users/" + encodeURIComponent(u.name), { status: u.status === "active" ? "disabled" : "active" })),
+      u.locked ? act("Unlock", () => patch("/users/" + encodeURIComponent(u.name), { unlock: true })) : "",
+      u.two_factor ? act("Reset 2FA", () => confirm(`Turn two-factor authentication off for ${u.name}?`) && del("/users/" + encodeURIComponent(u.name) + "/2fa")) : "",
+      act("Delete", () => confirm(`Delete user ${u.name} and their access keys?`) && del("/users/" + encodeURIComponent(u.name)), "danger")) },
+  ], list, { empty: "No users.", sortKey: "name" })));
+  return out;
+}
+
+async function keys() {
+  const list = await get("/access-keys");
+  const out = h("div");
+  const shown = h("div");
+  const target = h("input", { id: "key-user", value: me.name });
+  const create = h("form", { class: "panel" }, h("h2", {}, "New access key"),
+    h("div", { class: "form-row" }, isManager() ? h("div", {}, h("label", {}, "For user"), target) : "",
+      h("div", {}, h("button", { class: "primary", type: "submit", id: "create-key" }, "Create key"))), shown);
+  create.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const k = await post("/access-keys", { user: target.value.trim() || me.name });
+      const csv = `Access key ID,Secret access key\n${k.access_key_id},${k.secret_access_key}\n`;
+      shown.replaceChildren(h("div", { class: "notice" },
+        h("p", {}, "The secret is shown once: copy it now."),
+        h("div", { class: "mono", id: "new-key-id" }, k.access_key_id),
+        h("div", { class: "mono", id: "new-key-secret" }, k.secret_access_key),
+        h("p", {}, h("button", { type: "button", onclick: () => navigator.clipboard && navigator.clipboard.writeText(k.secret_access_key) }, "Copy secret"),
+          h("a", { class: "button", href: "data:text/csv;charset=utf-8," + encodeURIComponent(csv), download: `${k.access_key_id}.csv` }, "Download CSV"))));
+    } catch (e) { shown.replaceChildren(errorBox(e.message)); }
+  });
+  const act = (label, fn, cls) => h("button", { class: cls || "", onclick: async () => { try { await fn(); route(); } catch (e) { alert(e.message); } } }, label);
+  out.append(create, h("div", { class: "panel" }, table([
+    { key: "access_key_id", label: "Key", render: (k) => h("span", { class: "mono" }, k.access_key_id) },
+    { key: "user", label: "User" }, { key: "tenant", label: "Tenant", render: (k) => k.tenant || "–" },
+    { key: "status", label: "Status", render: (k) => badge(k.status, k.status === "active" ? "ok" : "bad") },
+    { key: "created_at", label: "Created", render: (k) => when(k.created_at) },
+    { key: "last_used", label: "Last used", render: (k) => when(k.last_used) },
+    { key: "actions", label: "", render: (k) => h("span", {},
+      act(k.status === "active" ? "Disable" : "Enable", () => patch("/access-keys/" + k.access_key_id, { status: k.status === "active" ? "disabled" : "active" })),
+      act("Delete", () => confirm(`Delete key ${k.access_key_id}? Programs using it stop working.`) && del("/access-keys/" + k.access_key_id), "danger")) },
+  ], list, { empty: "No access keys yet.", sortKey: "created_at", desc: true })));
+  return out;
+}
+
+async function audit() {
+  const out = h("div");
+  const f = { user: h("input", { id: "audit-user", placeholder: "user" }), action: h("input", { id: "audit-action", placeholder: "action or prefix*" }),
+    result: h("select", { id: "audit-result" }, ["", "success", "failure", "denied"].map((r) => h("option", { value: r }, r || "any result"))),
+    since: h("input", { id: "audit-since", type: "datetime-local" }) };
+  const rows = [];
+  const tableBox = h("div");
+  const more = h("button", { id: "audit-more" }, "Load more");
+  const exportLink = h("a", { class: "button", id: "audit-export" }, "Export JSON lines");
+  let cursor = null;
+  const params = () => ({ user: f.user.value.trim(), action: f.action.value.trim(), result: f.result.value,
+    since: f.since.value ? new Date(f.since.value).toISOString() : "" });
+  async function load(reset) {
+    if (reset) { rows.length = 0; cursor = null; }
+    const page = await get("/audit" + query({ ...params(), cursor, limit: 100 }));
+    rows.push(...page.entries);
+    cursor = page.next_cursor;
+    more.disabled = !cursor;
+    exportLink.href = "/api/v1/audit/export" + query(params());
+    tableBox.replaceChildren(table([
+      { key: "time", label: "Time", render: (e) => when(e.time) }, { key: "user", label: "User" },
+      { key: "tenant", label: "Tenant", render: (e) => e.tenant || "–" }, { key: "action", label: "Action" },
+      { key: "resource", label: "Resource", render: (e) => h("span", { class: "mono" }, e.resource) },
+      { key: "result", label: "Result", render: (e) => badge(e.result, e.result === "success" ? "ok" : "bad") },
+      { key: "source_ip", label: "Address" },
+      { key: "detail", label: "Detail", render: (e) => e.detail ? h("span", { class: "mono" }, Object.entries(e.detail).map(([k, v]) => `${k}=${v}`).join(" ")) : "" },
+    ], rows, { empty: "No entries match." }));
+  }
+  const form = h("form", { class: "panel form-row" }, Object.values(f).map((e) => h("div", {}, e)),
+    h("div", {}, h("button", { class: "primary", type: "submit" }, "Filter")), h("div", {}, exportLink));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); load(true).catch((e) => tableBox.replaceChildren(errorBox(e.message))); });
+  more.addEventListener("click", () => load(false).catch((e) => alert(e.message)));
+  out.append(form, h("div", { class: "panel" }, tableBox, h("div", { class: "pager" }, h("span", {}, "Newest first"), more)));
+  await load(true);
+  return out;
+}
+
+async function settings() {
+  const list = await get("/settings");
+  const out = h("div");
+  const runtime = list.filter((s) => s.dynamic);
+  const fixed = list.filter((s) => !s.dynamic);
+  const msg = h("div");
+  out.append(msg, h("div", { class: "panel" }, h("h2", {}, "Change without a restart"), table([
+    { key: "name", label: "Setting", render: (s) => h("span", { class: "mono" }, s.name) },
+    { key: "description", label: "Meaning" },
+    { key: "value", label: "Value", render: (s) => {
+      const input = h("input", { value: s.value, "data-setting": s.name, size: 10 });
+      const save = h("button", { onclick: async () => {
+        try { await put("/settings/" + encodeURIComponent(s.name), { value: input.value }); msg.replaceChildren(h("div", { class: "notice" }, `${s.name} is now ${input.value}.`)); }
+        catch (e) { msg.replaceChildren(errorBox(e.message)); }
+      } }, "Save");
+      const reset = s.source === "runtime" ? h("button", { onclick: async () => { await del("/settings/" + encodeURIComponent(s.name)).catch((e) => alert(e.message)); route(); } }, "Reset") : "";
+      return h("span", {}, input, save, reset);
+    } },
+    { key: "source", label: "Set by", render: (s) => s.source === "runtime" ? badge("console", "ok") : badge("configuration") },
+  ], runtime)), h("div", { class: "panel" }, h("h2", {}, "Fixed until a restart"), table([
+    { key: "name", label: "Setting", render: (s) => h("span", { class: "mono" }, s.name) },
+    { key: "value", label: "Value", render: (s) => h("span", { class: "mono" }, s.value || "–") },
+    { key: "description", label: "Meaning" },
+  ], fixed)));
+  return out;
+}
+
+async function profile() {
+  const out = h("div");
+  const msg = h("div");
+  const current = h("input", { id: "current-password", type: "password", autocomplete: "current-password" });
+  const next = h("input", { id: "new-password", type: "password", autocomplete: "new-password" });
+  const pw = h("form", { class: "panel" }, h("h2", {}, "Password"),
+    me.must_change_password ? h("div", { class: "notice" }, "Your password is temporary: choose a new one to go on.") : "",
+    h("div", { class: "form-row" }, h("div", {}, h("label", {}, "Current password"), current),
+      h("div", {}, h("label", {}, "New password"), next),
+      h("div", {}, h("button", { class: "primary", type: "submit", id: "change-password" }, "Change"))),
+    h("p", { class: "muted" }, "At least 8 characters with three of: lower case, upper case, digits, other characters."));
+  pw.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await post("/auth/password", { current_password: current.value, new_password: next.value });
+      me = await get("/me");
+      msg.replaceChildren(h("div", { class: "notice" }, "The password is changed."));
+      current.value = next.value = "";
+    } catch (e) { msg.replaceChildren(errorBox(e.message)); }
+  });
+  out.append(msg, pw);
+  if (me.must_change_password) return out;
+  const tfa = await get("/auth/2fa");
+  const box = h("div", { class: "panel", id: "two-factor" }, h("h2", {}, "Two-factor authentication"));
+  if (tfa.enabled) {
+    const pass = h("input", { type: "password", id: "disable-password", placeholder: "password or code" });
+    box.append(h("p", {}, badge("on", "ok"), ` ${tfa.backup_codes_left} backup codes left.`),
+      h("div", { class: "form-row" }, h("div", {}, pass), h("div", {}, h("button", { class: "danger", id: "disable-2fa", onclick: async () => {
+        const v = pass.value;
+        // The server takes either: the password, a current code or a backup code.
+        try { await post("/auth/2fa/disable", { password: v, code: v }); route(); }
+        catch (e) { msg.replaceChildren(errorBox(e.message)); }
+      } }, "Turn off"))));
+  } else {
+    const start = h("button", { class: "primary", id: "setup-2fa", onclick: async () => {
+      try {
+        const s = await post("/auth/2fa/setup");
+        const code = h("input", { id: "confirm-code", inputmode: "numeric", placeholder: "123456" });
+        box.replaceChildren(h("h2", {}, "Two-factor authentication"),
+          h("p", {}, "Add this account to your authenticator app with the key below (or the link), then enter the code it shows."),
+          h("div", { class: "mono", id: "totp-secret" }, s.secret),
+          h("p", {}, h("a", { href: s.otpauth_uri }, "Open in an authenticator app")),
+          h("div", { class: "form-row" }, h("div", {}, code), h("div", {}, h("button", { class: "primary", id: "confirm-2fa", onclick: async () => {
+            try {
+              const r = await post("/auth/2fa/enable", { code: code.value.trim() });
+              box.replaceChildren(h("h2", {}, "Two-factor authentication is on"),
+                h("p", {}, "Keep these backup codes somewhere safe: each works once if you lose the device. They are not shown again."),
+                h("div", { class: "codes", id: "backup-codes" }, r.backup_codes.map((c) => h("div", {}, c))));
+            } catch (e) { msg.replaceChildren(errorBox(e.message)); }
+          } }, "Confirm"))));
+      } catch (e) { msg.replaceChildren(errorBox(e.message)); }
+    } }, "Set up");
+    box.append(h("p", {}, badge("off"), " Protect this account with a code from an authenticator app."), start);
+  }
+  out.append(box);
+  return out;
+}
+
+window.addEventListener("hashchange", route);
+route();
