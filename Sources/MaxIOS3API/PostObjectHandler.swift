@@ -15,6 +15,8 @@ final class FormDataReader: @unchecked Sendable {
     private var buffer: ByteBuffer
     private let delimiter: [UInt8]
     private var exhausted = false
+    /// Bytes taken from the body so far.
+    private var fetched = 0
     /// True once the part being read has ended.
     private(set) var partEnded = false
 
@@ -34,6 +36,7 @@ final class FormDataReader: @unchecked Sendable {
             exhausted = true
             return false
         }
+        fetched += more.readableBytes
         buffer.writeBuffer(&more)
         return true
     }
@@ -91,6 +94,12 @@ final class FormDataReader: @unchecked Sendable {
         return headers
     }
     private var startedOnce = false
+
+    /// How far into the body the reader is (bytes consumed, not counting those still buffered).
+    var offset: Int { max(0, fetched - buffer.readableBytes + 2) }
+
+    /// The length of the delimiter that closes a part.
+    var delimiterLength: Int { delimiter.count }
 
     /// The rest of the current part, at most `limit` bytes.
     func readPart(limit: Int) async throws -> [UInt8] {
@@ -227,6 +236,10 @@ extension S3API {
             else { continue }
             if let n = HTTPField.Name(name) { head.headerFields[n] = value }
         }
+        // AWS's form field names for what PutObject takes as headers.
+        if let acl = fields["acl"], head.headerFields[HTTPField.Name("x-amz-acl")!] == nil {
+            head.headerFields[HTTPField.Name("x-amz-acl")!] = acl
+        }
         if let tagging = fields["tagging"] {
             head.headerFields[.amzTagging] = try Self.taggingHeader(fromXML: tagging)
         }
@@ -235,6 +248,7 @@ extension S3API {
             state: call.state, operation: .PostObject, requestID: call.requestID, bucket: bucket, key: key,
             query: [:], identity: identity, auth: .anonymous, resource: "/\(bucket)/\(key)")
         _ = try requireKey(form)
+        if SOSAPI.document(for: key) != nil { throw Self.sosapiReadOnly }
         try rejectUnsupportedHeaders(form)
         var authorized = form
         authorized.access = try await authorize(form)
@@ -243,14 +257,21 @@ extension S3API {
         putMeta.acl = try await objectACLForWrite(authorized)
         let maxSize = min(range?.upperBound ?? S3Limits.maxSinglePut, S3Limits.maxSinglePut)
         var reservation: String?
-        let b = try await existingBucket(authorized)
-        if !b.tenant.isEmpty || b.maxBytes > 0 || b.maxObjects > 0 {
-            // The request's length bounds the file's.
-            let bound = call.header(.contentLength).flatMap(Int64.init) ?? maxSize
-            reservation = try await objects.reserve(
-                bucket: bucket, replacing: key, bytes: min(bound, maxSize), objects: 1)
+        var md5: [UInt8]?
+        if let m = fields["content-md5"] {
+            guard let d = Data(base64Encoded: m), d.count == 16 else { throw S3Error(.InvalidDigest) }
+            md5 = Array(d)
         }
-        var req = PutRequest(bucket: bucket, key: key, meta: putMeta, declaredSize: nil)
+        let b = try await existingBucket(authorized)
+        if !b.tenant.isEmpty || b.maxBytes > 0 || b.maxObjects > 0,
+            let length = call.header(.contentLength).flatMap(Int64.init)
+        {
+            // What is left of the body after the fields bounds the file (the commit checks the real size again).
+            let left = length - Int64(reader.offset) - Int64(reader.delimiterLength)
+            reservation = try await objects.reserve(
+                bucket: bucket, replacing: key, bytes: max(0, min(left, maxSize)), objects: 1)
+        }
+        var req = PutRequest(bucket: bucket, key: key, meta: putMeta, declaredSize: nil, contentMD5: md5)
         req.reservation = reservation
         let record = try await objects.put(
             req, body: PostFileBody(reader: reader, min: range?.lowerBound ?? 0, max: maxSize))
@@ -262,16 +283,17 @@ extension S3API {
         headers[.location] = location
         addVersionHeader(&headers, record.versionID)
         if let redirect = fields["success_action_redirect"] ?? fields["redirect"],
-            var url = URLComponents(string: redirect),
+            let url = URLComponents(string: redirect),
             url.scheme != nil
         {
-            var items = url.queryItems ?? []
-            items += [
-                URLQueryItem(name: "bucket", value: bucket), URLQueryItem(name: "key", value: key),
-                URLQueryItem(name: "etag", value: etag),
-            ]
-            url.queryItems = items
-            headers[.location] = url.string ?? redirect
+            // Every value fully encoded (`+` too, which form decoding would read as a space).
+            let added = [("bucket", bucket), ("key", key), ("etag", etag)].map {
+                "\($0.0)=\(PercentEncoding.encode($0.1))"
+            }
+            let (base, fragment) =
+                redirect.firstIndex(of: "#").map { (String(redirect[..<$0]), String(redirect[$0...])) }
+                ?? (redirect, "")
+            headers[.location] = base + (base.contains("?") ? "&" : "?") + added.joined(separator: "&") + fragment
             headers[.contentLength] = "0"
             return Response(status: .seeOther, headers: headers)
         }
