@@ -91,7 +91,7 @@ package struct ConsoleAPI: Sendable {
             let body = try await Self.body(request)
             try await self.iam.changePassword(
                 current: try Self.string(body, "current_password"), new: try Self.string(body, "new_password"),
-                by: actor, keepSession: Self.bearer(request))
+                by: actor, keepSession: Self.bearer(request) ?? Self.cookie(request, Self.sessionCookie))
             return ["ok": true]
         }
 

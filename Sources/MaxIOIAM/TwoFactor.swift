@@ -93,7 +93,8 @@ extension IAMService {
         if let secret = try activeSecret(u), let step = TOTP.match(secret: secret, code: code, at: now) {
             return try await store.useTOTPCounter(userID: u.id, counter: step)
         }
-        if backupCodes, code.filter({ $0.isLetter }).count > 0 {
+        // Backup codes are eight letters and digits (some all digits), a TOTP code six digits.
+        if backupCodes, code.filter({ $0.isLetter || $0.isNumber }).count == 8 {
             return try await store.useBackupCode(userID: u.id, hash: TOTP.backupCodeHash(code))
         }
         return false

@@ -193,6 +193,13 @@ def test_browser_session_cookie_and_csrf(server, user):
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "CSRFTokenMissing"
     assert jar.post(base + "/auth/2fa/setup", headers={"X-CSRF-Token": "0" * 64}, timeout=10).status_code == 403
     assert jar.post(base + "/auth/2fa/setup", headers={"X-CSRF-Token": csrf}, timeout=10).status_code == 200
+    # A password change made with the cookie keeps this session (and ends the others).
+    other = session_for(server, name, password).json()["token"]
+    changed = jar.post(base + "/auth/password", json={"current_password": password, "new_password": "Changed-Pass-22"},
+                       headers={"X-CSRF-Token": csrf}, timeout=10)
+    assert changed.status_code == 200, changed.text
+    assert jar.get(base + "/me", timeout=10).status_code == 200
+    assert requests.get(base + "/me", headers={"Authorization": f"Bearer {other}"}, timeout=10).status_code == 401
     # Logout ends the session server-side and clears the cookies.
     out = jar.post(base + "/auth/logout", timeout=10)
     assert out.status_code == 200
