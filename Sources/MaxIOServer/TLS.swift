@@ -99,7 +99,7 @@ struct CertificateReloader: Service, CustomStringConvertible {
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in signals {
                 guard let box else {
                     logger.notice("SIGHUP: no TLS certificate to reload")
