@@ -71,6 +71,7 @@ package struct ConsoleAPI: Sendable {
             }
         }
         registerTwoFactor(api)
+        registerBuckets(api)
         registerAudit(api)
         registerSettings(api)
         registerMetrics(api)
@@ -80,10 +81,8 @@ package struct ConsoleAPI: Sendable {
             }
             return try await self.info()
         }
-        authed(api, .get, "me") { _, _, actor, user in
-            var u = try await self.userJSON(user)
-            u["must_change_password"] = user.mustChangePassword
-            _ = actor
+        authed(api, .get, "me") { _, _, _, user in
+            let u = try await self.userJSON(user)
             return u
         }
         authed(api, .post, "auth/password", audit: "user.password.change", allowPasswordChange: true) {
@@ -311,7 +310,6 @@ package struct ConsoleAPI: Sendable {
 
     // MARK: plumbing
 
-    /// Registers a route that needs a session; `handler` returns a JSON object or array.
     /// Registers a route that needs a session; `handler` returns a JSON object or array. A route with an
     /// `audit` action records each call that got past authentication, with its outcome.
     func authed(

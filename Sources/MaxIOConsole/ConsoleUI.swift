@@ -16,6 +16,8 @@ package enum ConsoleUI {
 
     package static func register(on router: Router<ConsoleRequestContext>) {
         router.get("/") { request, _ in serve("index.html", request) }
+        // The API's description (OpenAPI 3), kept next to the console's files.
+        router.get("/api/v1/openapi.json") { request, _ in serve("openapi.json", request) }
         router.get("/ui/{file}") { request, context in
             serve(context.parameters.get("file") ?? "", request)
         }

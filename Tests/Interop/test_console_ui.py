@@ -93,6 +93,17 @@ def test_admin_walkthrough(console):
     text_appears(driver, "BUCKETS")
     assert "Version" in driver.find_element(By.TAG_NAME, "body").text
 
+    # Buckets: empty at first, then the bucket an S3 client made, with its size.
+    driver.get(base + "/#/buckets")
+    text_appears(driver, "No buckets yet")
+    from conftest import make_client
+    s3 = make_client(srv.endpoint)
+    s3.create_bucket(Bucket="ui-bucket")
+    s3.put_object(Bucket="ui-bucket", Key="k", Body=b"x" * 2048)
+    driver.refresh()
+    text_appears(driver, "ui-bucket")
+    text_appears(driver, "2.00 KiB")
+
     # Tenants: create one with a quota in human units.
     driver.get(base + "/#/tenants")
     visible(driver, "#tenant-name").send_keys("webco")

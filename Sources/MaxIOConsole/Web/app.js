@@ -21,6 +21,7 @@ window.addEventListener("maxiofs:logged-out", () => { me = null; if (location.ha
 // ---- pages ----
 const pages = {
   "/dashboard": { title: "Dashboard", render: dashboard },
+  "/buckets": { title: "Buckets", render: buckets },
   "/tenants": { title: "Tenants", render: tenants, admin: true },
   "/users": { title: "Users", render: users, manager: true },
   "/keys": { title: "Access keys", render: keys },
@@ -143,6 +144,37 @@ async function dashboard() {
     out.append(lineChart(pts, { title: "Requests per second, last hour" }),
       lineChart(lat, { title: "Latency p99 (ms), last hour", format: (v) => v.toFixed(1) + " ms" }));
   } catch (e) { out.append(errorBox(e.message)); }
+  return out;
+}
+
+async function buckets() {
+  const out = h("div");
+  const rows = [];
+  const box = h("div");
+  const filter = h("input", { id: "bucket-filter", placeholder: "name starts with…" });
+  const more = h("button", { id: "buckets-more" }, "Load more");
+  let cursor = null;
+  async function load(reset) {
+    if (reset) { rows.length = 0; cursor = null; }
+    const page = await get("/buckets" + query({ prefix: filter.value.trim(), cursor, limit: 200 }));
+    rows.push(...page.buckets);
+    cursor = page.next_cursor;
+    more.disabled = !cursor;
+    box.replaceChildren(table([
+      { key: "name", label: "Name", render: (b) => h("span", { class: "mono" }, b.name) },
+      { key: "tenant", label: "Tenant", render: (b) => b.tenant || h("span", { class: "muted" }, "global") },
+      { key: "used_bytes", label: "Size", render: (b) => usage(b.used_bytes, b.max_bytes), sort: (b) => b.used_bytes },
+      { key: "object_count", label: "Objects", render: (b) => usage(b.object_count, b.max_objects, String), sort: (b) => b.object_count },
+      { key: "versioning", label: "Versioning", render: (b) => b.versioning ? badge(b.versioning, b.versioning === "Enabled" ? "ok" : "") : badge("off") },
+      { key: "object_lock", label: "Object Lock", render: (b) => b.object_lock ? badge("on", "ok") : badge("off") },
+      { key: "created_at", label: "Created", render: (b) => when(b.created_at) },
+    ], rows, { empty: "No buckets yet. Create one with any S3 client (aws s3 mb s3://name).", sortKey: "name" }));
+  }
+  const form = h("form", { class: "panel form-row" }, h("div", {}, filter), h("div", {}, h("button", { class: "primary", type: "submit" }, "Filter")));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); load(true).catch((e) => box.replaceChildren(errorBox(e.message))); });
+  more.addEventListener("click", () => load(false).catch((e) => alert(e.message)));
+  out.append(form, h("div", { class: "panel" }, box, h("div", { class: "pager" }, h("span", {}, "Sorted by name"), more)));
+  await load(true);
   return out;
 }
 
