@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import requests
 
-from conftest import ADMIN_PASSWORD, purge_bucket, unique_name
+from conftest import ADMIN_PASSWORD, unique_name
 from test_iam import create_account, create_tenant
+from test_quotas import purge_everything
 
 
 def token(server, name, password):
@@ -70,6 +71,5 @@ def test_visibility_paging_and_fields(server, s3):
             assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidArgument"
         assert requests.get(server.console_endpoint + "/api/v1/buckets", timeout=10).status_code == 401
     finally:
-        for name in mine:
-            purge_bucket(tadmin.client, name)
-        purge_bucket(other.client, theirs)
+        for name in mine + [theirs]:
+            purge_everything(s3, name)  # versions included
