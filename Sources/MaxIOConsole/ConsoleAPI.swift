@@ -364,7 +364,7 @@ package struct ConsoleAPI: Sendable {
         if token == nil, let cookie = Self.cookie(request, Self.sessionCookie) {
             // A browser's session: a state-changing call must prove it comes from the console's own page.
             if ![.get, .head, .options].contains(request.method) {
-                guard let sent = request.headers[Self.csrfHeader], Self.constantTimeEqual(sent, Self.csrfToken(cookie))
+                guard let sent = request.headers[Self.csrfHeader], constantTimeEqual(sent, Self.csrfToken(cookie))
                 else {
                     throw APIError(
                         status: .forbidden, code: "CSRFTokenMissing",
@@ -520,15 +520,6 @@ package struct ConsoleAPI: Sendable {
         let mac = HMAC<SHA256>.authenticationCode(
             for: Array("maxiofs-csrf".utf8), using: SymmetricKey(data: Array(sessionToken.utf8)))
         return Hex.encode(Array(mac))
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var d: UInt8 = 0
-        for i in 0..<x.count { d |= x[i] ^ y[i] }
-        return d == 0
     }
 
     /// A cookie of the request.

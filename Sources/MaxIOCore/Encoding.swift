@@ -146,3 +146,39 @@ extension StringProtocol {
         }
     }
 }
+
+/// Compares secrets without an early exit (the time does not tell how much of a guess was right).
+package func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var diff = UInt8(a.count == b.count ? 0 : 1)
+    for i in 0..<max(a.count, b.count) {
+        diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+    }
+    return diff == 0
+}
+
+package func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    constantTimeEqual(Array(a.utf8), Array(b.utf8))
+}
+
+/// A double-quoted string literal valid in both JSON and TOML: `"`, `\` and control characters escaped.
+package func quotedLiteral(_ s: String) -> String {
+    var out = "\""
+    out.reserveCapacity(s.utf8.count + 2)
+    for ch in s.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if ch.value < 0x20 || ch.value == 0x7F {
+                let hex = String(ch.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(ch)
+            }
+        }
+    }
+    return out + "\""
+}

@@ -60,15 +60,6 @@ package enum PasswordHasher {
     }
 }
 
-/// Compares byte strings without an early exit.
-package func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var diff = UInt8(a.count == b.count ? 0 : 1)
-    for i in 0..<max(a.count, b.count) {
-        diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
-    }
-    return diff == 0
-}
-
 /// The server's master key: seals secrets kept in the catalog (access-key secrets) with AES-256-GCM.
 package struct MasterKey: Sendable {
     let key: SymmetricKey

@@ -45,15 +45,6 @@ package enum TOTP {
         return found
     }
 
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var d: UInt8 = 0
-        for i in 0..<x.count { d |= x[i] ^ y[i] }
-        return d == 0
-    }
-
     /// `otpauth://` URI for authenticator apps.
     package static func uri(secret: [UInt8], account: String, issuer: String = "MaxIOFS") -> String {
         func enc(_ s: String) -> String { PercentEncoding.encode(s) }

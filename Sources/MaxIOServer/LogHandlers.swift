@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MaxIOCore
 import Synchronization
 
 /// The level every logger of the process shares, so it can change at run time.
@@ -102,24 +103,5 @@ package struct LineLogHandler: LogHandler {
     }
 
     /// A JSON string literal.
-    package static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if ch.value < 0x20 {
-                    out += String(format: "\\u%04x", ch.value)
-                } else {
-                    out.unicodeScalars.append(ch)
-                }
-            }
-        }
-        return out + "\""
-    }
+    package static func quote(_ s: String) -> String { quotedLiteral(s) }
 }

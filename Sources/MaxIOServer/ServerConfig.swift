@@ -430,25 +430,7 @@ package struct ServerConfig: Sendable {
         return out
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if ch.value < 0x20 || ch.value == 0x7F {
-                    out += String(format: "\\u%04X", ch.value)
-                } else {
-                    out.unicodeScalars.append(ch)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { quotedLiteral(s) }
 
     package func validate() throws(ConfigError) {
         if (tlsCertFile == nil) != (tlsKeyFile == nil) {

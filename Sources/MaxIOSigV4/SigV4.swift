@@ -406,12 +406,7 @@ package enum SigV4 {
     }
 
     package static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var d: UInt8 = 0
-        for i in 0..<x.count { d |= x[i] ^ y[i] }
-        return d == 0
+        constantTimeEqual(a, b)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MaxIOCore
 
 /// One security-relevant or administrative action: who did what to which resource, from where, and how it
 /// ended. Entries are appended, read and, past the retention, pruned; nothing updates them.
@@ -93,26 +94,11 @@ package struct AuditLog: Sendable {
         var out = "{"
         for (i, k) in fields.keys.sorted().enumerated() {
             if i > 0 { out += "," }
-            out += jsonString(k) + ":" + jsonString(fields[k]!)
+            out += quotedLiteral(k) + ":" + quotedLiteral(fields[k]!)
         }
         return out + "}"
     }
 
-    package static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + "\""
-    }
 }
 
 /// Runtime settings changed through the API, kept in the catalog so that they survive a restart.
