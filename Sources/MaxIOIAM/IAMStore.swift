@@ -50,6 +50,8 @@ package protocol IAMStore: Sendable {
     func accessKey(id: String) async throws -> AccessKeyRecord?
     func listAccessKeys(userID: String?) async throws -> [AccessKeyRecord]
     func setAccessKeyStatus(id: String, status: AccountStatus) async throws
+    /// Replaces a key's sealed secret (a master key rotation seals it again).
+    func setAccessKeySecret(id: String, sealed: [UInt8]) async throws
     func deleteAccessKey(id: String) async throws
     func touchAccessKey(id: String, at: Date) async throws
     /// The key with its user, the user's tenant and groups, in one read; nil when there is no such key.

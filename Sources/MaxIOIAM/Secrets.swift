@@ -63,10 +63,15 @@ package enum PasswordHasher {
 /// The server's master key: seals secrets kept in the catalog (access-key secrets) with AES-256-GCM.
 package struct MasterKey: Sendable {
     let key: SymmetricKey
+    /// Keys being rotated out: what they sealed still opens; new values are sealed with `key`.
+    let previous: [SymmetricKey]
 
-    package init(bytes: [UInt8]) throws {
-        guard bytes.count == 32 else { throw IAMError.invalid("the master key must be 32 bytes") }
+    package init(bytes: [UInt8], previous: [[UInt8]] = []) throws {
+        guard bytes.count == 32, previous.allSatisfy({ $0.count == 32 }) else {
+            throw IAMError.invalid("the master key must be 32 bytes")
+        }
         key = SymmetricKey(data: bytes)
+        self.previous = previous.filter { $0 != bytes }.map { SymmetricKey(data: $0) }
     }
 
     package static func generateBytes() -> [UInt8] {
@@ -81,11 +86,29 @@ package struct MasterKey: Sendable {
     }
 
     package func open(_ sealed: [UInt8], context: String) throws -> String {
+        try openNoting(sealed, context: context).text
+    }
+
+    /// `open`, and whether the value was sealed with a previous key (and should be sealed again).
+    package func openNoting(_ sealed: [UInt8], context: String) throws -> (text: String, stale: Bool) {
         let box = try AES.GCM.SealedBox(combined: sealed)
-        let plain = try AES.GCM.open(box, using: key, authenticating: Array(context.utf8))
-        guard let text = String(bytes: plain, encoding: .utf8) else {
+        var plain: Data?
+        var stale = false
+        do {
+            plain = try AES.GCM.open(box, using: key, authenticating: Array(context.utf8))
+        } catch {
+            for old in previous {
+                if let p = try? AES.GCM.open(box, using: old, authenticating: Array(context.utf8)) {
+                    plain = p
+                    stale = true
+                    break
+                }
+            }
+            guard plain != nil else { throw error }
+        }
+        guard let plain, let text = String(bytes: plain, encoding: .utf8) else {
             throw IAMError.invalid("sealed value is not text")
         }
-        return text
+        return (text, stale)
     }
 }

@@ -12,6 +12,39 @@ extension IAMService {
         return Base32.decode(try masterKey.open(Array(bytes), context: Self.totpContext(user.id)))
     }
 
+    /// Seals again with the current master key every catalog secret sealed with a previous one (after a master
+    /// key rotation): access-key secrets and TOTP secrets, active or being set up. Returns how many.
+    package static func resealSecrets(store: any IAMStore, masterKey: MasterKey) async throws -> Int {
+        var count = 0
+        for k in try await store.listAccessKeys(userID: nil) {
+            let (text, stale) = try masterKey.openNoting(k.sealedSecret, context: k.id)
+            guard stale else { continue }
+            try await store.setAccessKeySecret(id: k.id, sealed: try masterKey.seal(text, context: k.id))
+            count += 1
+        }
+        for u in try await store.listUsers(tenantID: nil) {
+            let context = Self.totpContext(u.id)
+            if let sealed = u.totpSecret, let bytes = Data(base64Encoded: sealed) {
+                let (text, stale) = try masterKey.openNoting(Array(bytes), context: context)
+                if stale {
+                    var changed = u
+                    changed.totpSecret = Data(try masterKey.seal(text, context: context)).base64EncodedString()
+                    try await store.updateUser(changed)
+                    count += 1
+                }
+            }
+            if let pending = try await store.twoFactor(userID: u.id).pending {
+                let (text, stale) = try masterKey.openNoting(pending, context: context)
+                if stale {
+                    try await store.setTwoFactorPending(
+                        userID: u.id, sealed: try masterKey.seal(text, context: context))
+                    count += 1
+                }
+            }
+        }
+        return count
+    }
+
     /// Starts (or restarts) the set-up: a new secret, kept pending until `enableTwoFactor` confirms a code.
     package func beginTwoFactorSetup(by actor: Principal) async throws -> (secret: String, uri: String) {
         guard let u = try await store.user(id: actor.userID) else { throw IAMError.notFound("No such user.") }

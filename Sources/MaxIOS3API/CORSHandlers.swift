@@ -6,28 +6,31 @@ import MaxIOStorage
 import NIOCore
 import Synchronization
 
-/// Buckets' CORS rules for a few seconds (a change through this server drops its entry at once). Read only
-/// for requests that carry `Origin`.
-final class CORSCache: Sendable {
-    private let entries = Mutex<[String: (rules: [CORSRule]?, at: ContinuousClock.Instant)]>([:])
+/// A per-bucket setting for a few seconds (a change through this server drops its entry at once): CORS
+/// rules (read only for requests that carry `Origin`), default encryption.
+final class BucketValueCache<Value: Sendable>: Sendable {
+    private let entries = Mutex<[String: (value: Value, at: ContinuousClock.Instant)]>([:])
     let ttl: Duration = .seconds(5)
 
-    func get(_ bucket: String) -> [CORSRule]?? {
+    func get(_ bucket: String) -> Value? {
         entries.withLock { e in
             guard let hit = e[bucket], ContinuousClock.now - hit.at < ttl else { return nil }
-            return .some(hit.rules)
+            return hit.value
         }
     }
 
-    func put(_ rules: [CORSRule]?, for bucket: String) {
+    func put(_ value: Value, for bucket: String) {
         entries.withLock { e in
             if e.count > 10_000 { e.removeAll() }
-            e[bucket] = (rules, .now)
+            e[bucket] = (value, .now)
         }
     }
 
     func drop(_ bucket: String) { _ = entries.withLock { $0.removeValue(forKey: bucket) } }
 }
+
+/// Each bucket's CORS rules (nil: none), for a few seconds.
+typealias CORSCache = BucketValueCache<[CORSRule]?>
 
 /// Put/Get/DeleteBucketCors, the OPTIONS preflight, and the CORS headers of actual requests.
 extension S3API {

@@ -121,6 +121,8 @@ extension S3API {
         let (bucket, key) = try requireKey(call)
         var meta = try objectMeta(from: call)
         meta.acl = try await objectACLForWrite(call)
+        let customer = try customerKey(call, write: true)
+        meta.record(try await writeSealing(call, bucket: bucket, customer: customer))
         if meta.lockMode != nil || meta.legalHold, try await existingBucket(call).objectLock?.enabled != true {
             throw Self.missingLockConfiguration
         }
@@ -164,6 +166,7 @@ extension S3API {
         var response = xmlResponse(w.finish())
         if let a = upload.checksumAlgorithm { response.headers[.amzChecksumAlgorithm] = a.rawValue }
         if let t = upload.checksumType { response.headers[.amzChecksumType] = t.rawValue }
+        addSSEHeaders(&response.headers, upload.meta, customer: customer)
         return response
     }
 
@@ -182,8 +185,10 @@ extension S3API {
         let (md5, expectedSHA) = try payloadDigests(call)
         let trailers = TrailerBox()
         let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
-        // NoSuchUpload before the client sends the body.
+        let customer = try customerKey(call, write: true)
+        // NoSuchUpload (and a missing or wrong customer key) before the client sends the body.
         let upload = try await objects.upload(id: id, bucket: bucket, key: key)
+        _ = try ObjectService.sealing(of: upload.meta, customerKey: customer?.key)
         // A quota the part would exceed, before the body too.
         let reservation = try await objects.reserve(bucket: bucket, bytes: declared, objects: 0)
         do {
@@ -196,9 +201,11 @@ extension S3API {
             bucket: bucket, key: key, uploadID: id, partNumber: number, declaredSize: declared, contentMD5: md5,
             expectedSHA256: expectedSHA, checksum: algorithm, expectedChecksum: expected)
         req.reservation = reservation
+        req.customerKey = customer?.key
         let stored = try await objects.uploadPart(req, upload: upload, body: requestBody(call, trailers: trailers))
         var headers = HTTPFields()
         headers[.eTag] = "\"\(stored.part.etag)\""
+        addSSEHeaders(&headers, upload.meta, customer: customer)
         if let (a, v) = stored.checksum, let n = HTTPField.Name(a.headerName) { headers[n] = v }
         headers[.contentLength] = "0"
         return Response(status: .ok, headers: headers)
@@ -232,10 +239,12 @@ extension S3API {
     }
 
     /// Opens a copy source, naming the missing bucket or key in the error.
-    func openCopySource(_ call: S3Call, bucket: String, key: String, versionID: String?) async throws -> OpenObject {
+    func openCopySource(_ call: S3Call, bucket: String, key: String, versionID: String?, customerKey: [UInt8]?)
+        async throws -> OpenObject
+    {
         try await authorizeCopySource(call, bucket: bucket, key: key, versionID: versionID)
         do {
-            return try await objects.open(bucket: bucket, key: key, versionID: versionID)
+            return try await objects.open(bucket: bucket, key: key, versionID: versionID, customerKey: customerKey)
         } catch StorageError.noSuchBucket {
             throw S3Error(.NoSuchBucket, nil, extra: [("BucketName", bucket)])
         } catch StorageError.noSuchKey {
@@ -258,8 +267,12 @@ extension S3API {
         let id = try uploadID(call)
         let number = try partNumber(call)
         let (srcBucket, srcKey, srcVersion) = try copySource(call)
+        let sourceCustomer = try customerKey(call, copySource: true)
+        let customer = try customerKey(call, write: true)
         let upload = try await objects.upload(id: id, bucket: bucket, key: key)
-        let source = try await openCopySource(call, bucket: srcBucket, key: srcKey, versionID: srcVersion)
+        _ = try ObjectService.sealing(of: upload.meta, customerKey: customer?.key)
+        let source = try await openCopySource(
+            call, bucket: srcBucket, key: srcKey, versionID: srcVersion, customerKey: sourceCustomer?.key)
         do {
             try evaluateCopyConditionals(call, record: source.record)
             let size = source.reader.size
@@ -280,6 +293,7 @@ extension S3API {
             }
             var req = PartUpload(bucket: bucket, key: key, uploadID: id, partNumber: number, declaredSize: count)
             req.reservation = try await objects.reserve(bucket: bucket, bytes: count, objects: 0)
+            req.customerKey = customer?.key
             let stored = try await objects.uploadPart(
                 req, upload: upload, body: BlobByteSequence(reader: source.reader, range: range))
             await source.reader.close()
@@ -290,6 +304,7 @@ extension S3API {
             if let (a, v) = stored.checksum { w.element("Checksum" + a.rawValue, v) }
             w.close("CopyPartResult")
             var response = xmlResponse(w.finish())
+            addSSEHeaders(&response.headers, upload.meta, customer: customer)
             if !source.record.versionID.isEmpty {
                 response.headers[.amzCopySourceVersionID] = source.record.versionID
             }
@@ -370,6 +385,7 @@ extension S3API {
         w.close("CompleteMultipartUploadResult")
         var response = xmlResponse(w.finish())
         addVersionHeader(&response.headers, record.versionID)
+        addSSEHeaders(&response.headers, record.meta, customer: try customerKey(call))
         return response
     }
 
@@ -504,7 +520,8 @@ extension S3API {
             }
             marker = v
         }
-        let (record, parts) = try await objects.headWithParts(bucket: bucket, key: key, versionID: versionID)
+        let (record, parts) = try await objects.headWithParts(
+            bucket: bucket, key: key, versionID: versionID, customerKey: try customerKey(call)?.key)
         var w = XMLWriter(capacity: 512 + (requested.contains("ObjectParts") ? parts.count * 120 : 0))
         w.open("GetObjectAttributesResponse")
         if requested.contains("ETag") { w.element("ETag", record.etag) }

@@ -102,6 +102,8 @@ extension S3API {
         let (md5, expectedSHA) = try payloadDigests(call)
         var meta = try objectMeta(from: call)
         meta.acl = try await objectACLForWrite(call)
+        let customer = try customerKey(call, write: true)
+        let sealing = try await writeSealing(call, bucket: bucket, customer: customer)
         let condition = try writeCondition(call)
         let trailers = TrailerBox()
         let (algorithm, expected) = try requestedChecksum(call, trailers: trailers)
@@ -137,10 +139,12 @@ extension S3API {
             expectedSHA256: expectedSHA, condition: condition, checksum: algorithm, expectedChecksum: expected)
         req.bodyVerified = integrity
         req.reservation = reservation
+        req.sealing = sealing
         let record = try await objects.put(req, body: requestBody(call, trailers: trailers))
         var headers = HTTPFields()
         headers[.eTag] = "\"\(record.etag)\""
         addVersionHeader(&headers, record.versionID)
+        addSSEHeaders(&headers, record.meta, customer: customer)
         addChecksumHeaders(&headers, record: record)
         await addExpirationHeader(&headers, record)
         headers[.contentLength] = "0"
@@ -318,16 +322,21 @@ extension S3API {
     func getObject(_ call: S3Call, head: Bool) async throws -> Response {
         let (bucket, key) = try requireKey(call)
         let versionID = try versionParam(call)
+        try rejectSSEOnRead(call)
+        let customer = try customerKey(call)
         if head {
             let record: ObjectRecord
             var parts: [ObjectPart] = []
             if call.query["partNumber"] != nil {
-                (record, parts) = try await objects.headWithParts(bucket: bucket, key: key, versionID: versionID)
+                (record, parts) = try await objects.headWithParts(
+                    bucket: bucket, key: key, versionID: versionID, customerKey: customer?.key)
             } else {
-                record = try await objects.head(bucket: bucket, key: key, versionID: versionID)
+                record = try await objects.head(
+                    bucket: bucket, key: key, versionID: versionID, customerKey: customer?.key)
             }
             try evaluateConditionals(call, record: record)
             var headers = objectHeaders(call, record: record)
+            addSSEHeaders(&headers, record.meta, customer: customer)
             if versionID == nil { await addExpirationHeader(&headers, record) }
             let (status, range) = try selection(call, size: UInt64(record.size), parts: parts, headers: &headers)
             finishChecksumHeaders(&headers, record: record)
@@ -335,11 +344,12 @@ extension S3API {
             return Response(status: status, headers: headers)
         }
         let object = try await objects.read(
-            bucket: bucket, key: key, versionID: versionID, wholeUpTo: S3Limits.smallRead)
+            bucket: bucket, key: key, versionID: versionID, customerKey: customer?.key, wholeUpTo: S3Limits.smallRead)
         switch object.body {
         case .bytes(let bytes):
             try evaluateConditionals(call, record: object.record)
             var headers = objectHeaders(call, record: object.record)
+            addSSEHeaders(&headers, object.record.meta, customer: customer)
             if versionID == nil { await addExpirationHeader(&headers, object.record) }
             let (status, range) = try selection(
                 call, size: UInt64(bytes.readableBytes), parts: object.parts, headers: &headers)
@@ -350,7 +360,8 @@ extension S3API {
             return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body ?? ByteBuffer()))
         case .reader(let reader):
             do {
-                return try await streamObject(call, record: object.record, reader: reader, parts: object.parts)
+                return try await streamObject(
+                    call, record: object.record, reader: reader, parts: object.parts, customer: customer)
             } catch {
                 await reader.close()
                 throw error
@@ -359,11 +370,12 @@ extension S3API {
     }
 
     /// Answers a GET from an open blob, streaming it in 1 MiB reads; the reader is closed when done.
-    func streamObject(_ call: S3Call, record: ObjectRecord, reader: any BlobReader, parts: [ObjectPart]) async throws
-        -> Response
-    {
+    func streamObject(
+        _ call: S3Call, record: ObjectRecord, reader: any BlobReader, parts: [ObjectPart], customer: CustomerKeyHeaders?
+    ) async throws -> Response {
         try evaluateConditionals(call, record: record)
         var headers = objectHeaders(call, record: record)
+        addSSEHeaders(&headers, record.meta, customer: customer)
         if call.query["versionId"] == nil { await addExpirationHeader(&headers, record) }
         let (status, range) = try selection(call, size: UInt64(reader.size), parts: parts, headers: &headers)
         finishChecksumHeaders(&headers, record: record)
@@ -500,15 +512,20 @@ extension S3API {
             throw S3Error(.InvalidArgument, "Unknown tagging directive.")
         }
         let newTags = try call.header(.amzTagging).map(TagRules.parseHeader) ?? []
+        let sourceCustomer = try customerKey(call, copySource: true)
+        let customer = try customerKey(call, write: true)
+        let sealing = try await writeSealing(call, bucket: bucket, customer: customer)
         if srcBucket == bucket && srcKey == key && srcVersion == nil && directive == "COPY"
-            && call.header(.amzStorageClass) == nil && taggingDirective == "COPY"
+            && call.header(.amzStorageClass) == nil && taggingDirective == "COPY" && call.header(.amzSSE) == nil
+            && customer == nil
         {
             throw S3Error(
                 .InvalidRequest,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
             )
         }
-        let open = try await openCopySource(call, bucket: srcBucket, key: srcKey, versionID: srcVersion)
+        let open = try await openCopySource(
+            call, bucket: srcBucket, key: srcKey, versionID: srcVersion, customerKey: sourceCustomer?.key)
         do {
             try evaluateCopyConditionals(call, record: open.record)
             if open.record.size > S3Limits.maxSinglePut {
@@ -539,9 +556,10 @@ extension S3API {
                 }
                 algorithm = a
             }
-            let req = PutRequest(
+            var req = PutRequest(
                 bucket: bucket, key: key, meta: meta, declaredSize: open.record.size,
                 condition: try writeCondition(call), checksum: algorithm)
+            req.sealing = sealing
             let record = try await objects.copy(from: open, to: req)
             await open.reader.close()
             var w = XMLWriter()
@@ -551,6 +569,7 @@ extension S3API {
             w.close("CopyObjectResult")
             var response = xmlResponse(w.finish())
             addVersionHeader(&response.headers, record.versionID)
+            addSSEHeaders(&response.headers, record.meta, customer: customer)
             if !open.record.versionID.isEmpty { response.headers[.amzCopySourceVersionID] = open.record.versionID }
             return response
         } catch {

@@ -255,6 +255,8 @@ extension S3API {
         let meta = try objectMeta(from: authorized)
         var putMeta = meta
         putMeta.acl = try await objectACLForWrite(authorized)
+        let customer = try customerKey(authorized, write: true)
+        let sealing = try await writeSealing(authorized, bucket: bucket, customer: customer)
         let maxSize = min(range?.upperBound ?? S3Limits.maxSinglePut, S3Limits.maxSinglePut)
         var reservation: String?
         var md5: [UInt8]?
@@ -273,6 +275,7 @@ extension S3API {
         }
         var req = PutRequest(bucket: bucket, key: key, meta: putMeta, declaredSize: nil, contentMD5: md5)
         req.reservation = reservation
+        req.sealing = sealing
         let record = try await objects.put(
             req, body: PostFileBody(reader: reader, min: range?.lowerBound ?? 0, max: maxSize))
 
@@ -282,6 +285,7 @@ extension S3API {
         let location = "/\(bucket)/\(PercentEncoding.encode(key, keepSlash: true))"
         headers[.location] = location
         addVersionHeader(&headers, record.versionID)
+        addSSEHeaders(&headers, record.meta, customer: customer)
         if let redirect = fields["success_action_redirect"] ?? fields["redirect"],
             let url = URLComponents(string: redirect),
             url.scheme != nil
@@ -322,7 +326,8 @@ extension S3API {
     static let postHeaderFields: Set<String> = [
         "cache-control", "content-type", "content-disposition", "content-encoding", "content-language", "expires",
         "x-amz-storage-class", "x-amz-acl", "x-amz-server-side-encryption",
-        "x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-aws-kms-key-id",
+        "x-amz-server-side-encryption-customer-algorithm", "x-amz-server-side-encryption-customer-key",
+        "x-amz-server-side-encryption-customer-key-md5", "x-amz-server-side-encryption-aws-kms-key-id",
         "x-amz-website-redirect-location", "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
         "x-amz-object-lock-legal-hold",
     ]

@@ -17,10 +17,17 @@ package struct S3APIConfig: Sendable {
     package var lifecycleDay: TimeInterval
     /// The S3 port speaks HTTPS (`aws:SecureTransport`).
     package var secureTransport: Bool
+    /// Seal every new object with the server key (SSE-S3) whatever the request says.
+    package var encryptAtRest = true
+    /// Accept SSE-C over plain HTTP (for tests; AWS requires TLS, and a key sent in clear is compromised).
+    package var customerKeysOverHTTP = false
 
     package init(
-        region: String, domains: [String], lifecycleDay: TimeInterval = 86400, secureTransport: Bool = false
+        region: String, domains: [String], lifecycleDay: TimeInterval = 86400, secureTransport: Bool = false,
+        encryptAtRest: Bool = true, customerKeysOverHTTP: Bool = false
     ) {
+        self.encryptAtRest = encryptAtRest
+        self.customerKeysOverHTTP = customerKeysOverHTTP
         self.secureTransport = secureTransport
         self.region = region
         self.domains = domains
@@ -77,6 +84,8 @@ package struct S3API: HTTPResponder {
     let limiter = RateLimiter()
     /// CORS rules by bucket, for requests from browsers.
     let corsCache = CORSCache()
+    /// Buckets' default encryption (nil: none), for writes that name none.
+    let encryptionCache = BucketValueCache<BucketEncryption?>()
 
     package init(
         config: S3APIConfig, iam: IAMService, objects: ObjectService, logger: Logger,
@@ -232,6 +241,8 @@ package struct S3API: HTTPResponder {
         case .PutObjectLegalHold: return "object.legal-hold.put"
         case .PutBucketCors: return "bucket.cors.put"
         case .DeleteBucketCors: return "bucket.cors.delete"
+        case .PutBucketEncryption: return "bucket.encryption.put"
+        case .DeleteBucketEncryption: return "bucket.encryption.delete"
         case .PutBucketLifecycleConfiguration: return "bucket.lifecycle.put"
         case .DeleteBucketLifecycle: return "bucket.lifecycle.delete"
         case .PutObject, .CopyObject, .CompleteMultipartUpload, .PostObject: return objects ? "object.write" : nil
@@ -290,13 +301,8 @@ package struct S3API: HTTPResponder {
     /// Headers asking for features this server does not have yet. Accepting them silently would store
     /// data without the protection the client asked for.
     static let unsupportedHeaders: [(name: String, feature: String)] = [
-        ("x-amz-server-side-encryption", "Server-side encryption"),
-        ("x-amz-server-side-encryption-customer-algorithm", "Server-side encryption with customer keys (SSE-C)"),
         ("x-amz-server-side-encryption-aws-kms-key-id", "Server-side encryption with KMS keys"),
-        (
-            "x-amz-copy-source-server-side-encryption-customer-algorithm",
-            "Server-side encryption with customer keys (SSE-C)"
-        ),
+        ("x-amz-server-side-encryption-context", "Server-side encryption with KMS keys"),
         ("x-amz-website-redirect-location", "Website redirects"),
     ]
 
@@ -364,6 +370,9 @@ package struct S3API: HTTPResponder {
         case .PutBucketCors: return try await putBucketCors(call)
         case .GetBucketCors: return try await getBucketCors(call)
         case .DeleteBucketCors: return try await deleteBucketCors(call)
+        case .PutBucketEncryption: return try await putBucketEncryption(call)
+        case .GetBucketEncryption: return try await getBucketEncryption(call)
+        case .DeleteBucketEncryption: return try await deleteBucketEncryption(call)
         case .PutBucketPolicy: return try await putBucketPolicy(call)
         case .GetBucketPolicy: return try await getBucketPolicy(call)
         case .DeleteBucketPolicy: return try await deleteBucketPolicy(call)
@@ -444,6 +453,17 @@ package struct S3API: HTTPResponder {
             case .noObjectLockConfiguration: return S3Error(.NoSuchObjectLockConfiguration)
             case .quotaExceeded(let message): return S3Error(.QuotaExceeded, message)
             case .tooManyBuckets: return S3Error(.TooManyBuckets)
+            case .customerKeyRequired:
+                return S3Error(
+                    .InvalidRequest,
+                    "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object."
+                )
+            case .customerKeyMismatch:
+                return S3Error(
+                    .AccessDenied,
+                    "The provided encryption key does not match the key the object was stored with.")
+            case .customerKeyNotApplicable:
+                return S3Error(.InvalidRequest, "The encryption parameters are not applicable to this object.")
             case .checksumTypeMismatch(let upload, let requested):
                 return S3Error(
                     .BadDigest,

@@ -307,6 +307,13 @@ extension SQLiteMetadataStore: IAMStore {
         }
     }
 
+    package func setAccessKeySecret(id: String, sealed: [UInt8]) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE access_keys SET secret = ? WHERE id = ?", arguments: [Data(sealed), id])
+            if db.changesCount == 0 { throw IAMError.notFound("No access key \(id).") }
+        }
+    }
+
     package func deleteAccessKey(id: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM access_keys WHERE id = ?", arguments: [id])

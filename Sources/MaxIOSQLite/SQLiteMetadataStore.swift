@@ -144,6 +144,9 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         m.registerMigration("v12-metrics-history", migrate: Self.migrateMetricsHistory)
         m.registerMigration("v13-cors") { db in try db.execute(sql: "ALTER TABLE buckets ADD COLUMN cors TEXT") }
         m.registerMigration("v14-2fa", migrate: Self.migrateTwoFactor)
+        m.registerMigration("v15-bucket-encryption") { db in
+            try db.execute(sql: "ALTER TABLE buckets ADD COLUMN encryption TEXT")
+        }
         return m
     }
 
@@ -169,6 +172,7 @@ package final class SQLiteMetadataStore: SynchronousMetadataStore {
         b.ownership = row["ownership"]
         b.publicAccessBlock = row["public_access_block"]
         b.cors = row["cors"]
+        b.encryption = row["encryption"]
         return b
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MaxIOIAM
 import MaxIOSQLite
 import MaxIOStorage
 
@@ -130,6 +131,54 @@ package enum Admin {
         }
     }
 
+    /// After a master key rotation (the new key configured as the master key, the old one in
+    /// `encryption.previous_master_keys`): wraps every server-sealed blob's data key with the new key (only the
+    /// blob's header is rewritten) and seals the catalog's secrets again, offline under the data directory's
+    /// lock. Afterwards the previous keys can be dropped from the configuration. Safe to run again.
+    package static func rewrap(config: ServerConfig) async throws -> (lines: [String], clean: Bool) {
+        let dataDir = config.dataDir
+        let path = dataDir + "/meta.sqlite"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError("no MaxIOFS catalog at \(path): check --data-dir")
+        }
+        let lock = try DataDirectoryLock(dataDir: dataDir)
+        defer { withExtendedLifetime(lock) {} }
+        let master = try MasterKeyLoader.load(config: config)
+        let keyring = BlobKeyring(master: master.bytes, previous: config.previousMasterKeys)
+        let metadata = try SQLiteMetadataStore(path: path, durable: true)
+        let blobs = try FileBlobStore(root: dataDir, durable: config.durable, keyring: keyring, threads: 1)
+        var counts: [String: Int] = [:]
+        var problems: [String] = []
+        for f in blobs.blobFiles() {
+            guard let id = f.id else { continue }
+            do {
+                switch try blobs.rewrapSync(id) {
+                case .rewrapped: counts["rewrapped", default: 0] += 1
+                case .current: counts["current", default: 0] += 1
+                case .notServerSealed: counts["other", default: 0] += 1
+                case .unknownKey(let key):
+                    problems.append("blob \(id): sealed with server key \(key), which is not configured")
+                }
+            } catch {
+                problems.append("blob \(id): \(error)")
+            }
+        }
+        await blobs.shutdown()
+        let secrets = try await IAMService.resealSecrets(
+            store: metadata, masterKey: try MasterKey(bytes: master.bytes, previous: config.previousMasterKeys))
+        var lines = [
+            "master key \(keyring.currentID) (from \(master.source)); \(keyring.previous.count) previous key(s)",
+            "blobs: \(counts["rewrapped", default: 0]) rewrapped, \(counts["current", default: 0]) already on the current key, \(counts["other", default: 0]) not sealed with a server key",
+            "catalog secrets sealed again: \(secrets)",
+        ]
+        lines += problems
+        lines.append(
+            problems.isEmpty
+                ? "done: the previous master keys are no longer needed"
+                : "\(problems.count) problem(s): keep the previous master keys configured")
+        return (lines, problems.isEmpty)
+    }
+
     /// Compares the catalog with the blob files, offline: it holds the data directory's lock, so no server runs
     /// meanwhile. With `repair`, removes the orphans (files no catalog entry refers to) and temporary files;
     /// missing blobs and wrong sizes are reported only.
@@ -166,7 +215,12 @@ package enum Admin {
                 report.missing.append(r)
                 continue
             }
-            if f.size != r.size { report.wrongSize.append((r, f.size)) }
+            // A sealed blob (encrypted) is longer than its plaintext by a header and a tag per chunk.
+            if f.size != r.size
+                && !(f.size == SealedLayout.sealedSize(plain: r.size) && blobs.isSealedFile(f.path))
+            {
+                report.wrongSize.append((r, f.size))
+            }
         }
         report.referenced = referenced.count
         report.present = referenced.count - Set(report.missing.map(\.blobID)).count

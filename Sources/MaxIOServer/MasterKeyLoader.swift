@@ -12,6 +12,8 @@ enum MasterKeyLoader {
 
     struct Loaded {
         var key: MasterKey
+        /// Its 32 bytes (the blob keyring derives its keys from them).
+        var bytes: [UInt8]
         /// Where it came from, for the start-up message.
         var source: String
         var generated: Bool
@@ -19,18 +21,21 @@ enum MasterKeyLoader {
 
     static func load(config: ServerConfig) throws -> Loaded {
         if let text = config.masterKey {
+            let bytes = try decode(text, what: "MAXIOFS_MASTER_KEY")
             return Loaded(
-                key: try decode(text, what: "MAXIOFS_MASTER_KEY"), source: "MAXIOFS_MASTER_KEY", generated: false)
+                key: try MasterKey(bytes: bytes), bytes: bytes, source: "MAXIOFS_MASTER_KEY", generated: false)
         }
         if let path = config.masterKeyFile {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ConfigError("MAXIOFS_MASTER_KEY_FILE: cannot read \(path)")
             }
-            return Loaded(key: try decode(text, what: path), source: path, generated: false)
+            let bytes = try decode(text, what: path)
+            return Loaded(key: try MasterKey(bytes: bytes), bytes: bytes, source: path, generated: false)
         }
         let path = config.dataDir + "/" + fileName
         if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            return Loaded(key: try decode(text, what: path), source: path, generated: false)
+            let bytes = try decode(text, what: path)
+            return Loaded(key: try MasterKey(bytes: bytes), bytes: bytes, source: path, generated: false)
         }
         let bytes = MasterKey.generateBytes()
         let content = Data(bytes).base64EncodedString() + "\n"
@@ -41,13 +46,18 @@ enum MasterKeyLoader {
         guard write(fd, data, data.count) == data.count, fsync(fd) == 0 else {
             throw ConfigError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
-        return Loaded(key: try MasterKey(bytes: bytes), source: path, generated: true)
+        return Loaded(key: try MasterKey(bytes: bytes), bytes: bytes, source: path, generated: true)
     }
 
-    static func decode(_ text: String, what: String) throws -> MasterKey {
+    static func decode(_ text: String, what: String) throws -> [UInt8] {
         guard let d = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), d.count == 32 else {
             throw ConfigError("\(what): the master key must be 32 bytes, base64-encoded (openssl rand -base64 32)")
         }
-        return try MasterKey(bytes: Array(d))
+        return Array(d)
+    }
+
+    /// Whether the key lives in the data directory, next to the data it protects.
+    static func inDataDirectory(_ loaded: Loaded, config: ServerConfig) -> Bool {
+        loaded.source == config.dataDir + "/" + fileName
     }
 }

@@ -38,7 +38,14 @@ package struct Server {
         defer { withExtendedLifetime(lock) {} }
         let catalogPath = config.dataDir + "/meta.sqlite"
         let catalogExisted = FileManager.default.fileExists(atPath: catalogPath)
-        let blobs = try FileBlobStore(root: config.dataDir, durable: config.durable)
+        let master = try MasterKeyLoader.load(config: config)
+        if MasterKeyLoader.inDataDirectory(master, config: config) {
+            logger.warning(
+                "the master key is in the data directory, next to the data it protects: anyone with a copy of the directory can read every encrypted object and access-key secret. Keep it apart: MAXIOFS_MASTER_KEY_FILE or MAXIOFS_MASTER_KEY (see docs/configuration.md)",
+                metadata: ["path": "\(master.source)", "generated": "\(master.generated)"])
+        }
+        let keyring = BlobKeyring(master: master.bytes, previous: config.previousMasterKeys)
+        let blobs = try FileBlobStore(root: config.dataDir, durable: config.durable, keyring: keyring)
         let stats = MaintenanceStats()
         let cleaned = try blobs.cleanTemporary()
         stats.update { $0.startupTemporaryRemoved = UInt64(cleaned) }
@@ -66,14 +73,9 @@ package struct Server {
             Self.say("  access key: \(root.credential.accessKey)")
             Self.say("  secret key: \(root.credential.secret)")
         }
-        let master = try MasterKeyLoader.load(config: config)
-        if master.generated {
-            logger.warning(
-                "generated a master key in the data directory: it seals access-key secrets; keep a copy elsewhere, or set MAXIOFS_MASTER_KEY_FILE to a key kept apart from the data",
-                metadata: ["path": "\(master.source)"])
-        }
         let iam = IAMService(
-            store: metadata, masterKey: master.key, rootAccessKey: root.credential.accessKey,
+            store: metadata, masterKey: try MasterKey(bytes: master.bytes, previous: config.previousMasterKeys),
+            rootAccessKey: root.credential.accessKey,
             rootSecret: root.credential.secret, rootUserID: RootCredentials.ownerID, settings: runtime)
         do {
             if let generated = try await iam.bootstrap(adminPassword: config.adminPassword) {
@@ -101,7 +103,8 @@ package struct Server {
         let s3 = S3API(
             config: S3APIConfig(
                 region: config.region, domains: config.domains, lifecycleDay: config.lifecycleDay,
-                secureTransport: config.s3UsesTLS),
+                secureTransport: config.s3UsesTLS, encryptAtRest: config.encryptAtRest,
+                customerKeysOverHTTP: config.sseCustomerOverHTTP),
             iam: iam, objects: objects, logger: logger, audit: audit, settings: runtime)
 
         let s3App = Application(

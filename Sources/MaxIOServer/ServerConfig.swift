@@ -78,6 +78,13 @@ package struct ServerConfig: Sendable {
     /// The master key (base64 of 32 bytes), or a file holding it; else DATA/master.key is generated.
     package var masterKey: String?
     package var masterKeyFile: String?
+    /// Master keys being rotated out: blobs sealed with them still open (`maxiofs rewrap` moves them to the
+    /// current key).
+    package var previousMasterKeys: [[UInt8]] = []
+    /// Seal every new object with the server key (SSE-S3), whatever the request asks.
+    package var encryptAtRest = true
+    /// Accept SSE-C keys over plain HTTP (tests only).
+    package var sseCustomerOverHTTP = false
 
     package init() {}
 
@@ -223,6 +230,30 @@ package struct ServerConfig: Sendable {
                 }
                 c.masterKeyFile = v
             }, get: { $0.masterKeyFile }),
+        Key(
+            name: "encryption.previous_master_keys", kind: .list, secret: true,
+            help: "master keys being rotated out (base64, comma-separated): what they sealed still opens",
+            set: { c, v throws(ConfigError) in
+                c.previousMasterKeys = try v.split(separator: ",").map { item throws(ConfigError) in
+                    guard let d = Data(base64Encoded: item.trimmingSpaces()), d.count == 32 else {
+                        throw ConfigError("each previous master key must be 32 bytes, base64-encoded")
+                    }
+                    return Array(d)
+                }
+            },
+            get: {
+                $0.previousMasterKeys.isEmpty
+                    ? nil : $0.previousMasterKeys.map { Data($0).base64EncodedString() }.joined(separator: ",")
+            }),
+        Key(
+            name: "encryption.at_rest", kind: .bool, secret: false,
+            help: "encrypt every new object with the server key (SSE-S3), whatever the request asks",
+            set: { c, v throws(ConfigError) in c.encryptAtRest = try bool(v) }, get: { String($0.encryptAtRest) }),
+        Key(
+            name: "encryption.sse_c_over_http", kind: .bool, secret: false,
+            help: "accept SSE-C customer keys over plain HTTP (for tests: a key sent in clear is compromised)",
+            set: { c, v throws(ConfigError) in c.sseCustomerOverHTTP = try bool(v) },
+            get: { String($0.sseCustomerOverHTTP) }),
         Key(
             name: "shutdown.timeout", kind: .number, secret: false,
             help: "seconds a graceful shutdown waits for in-flight requests",

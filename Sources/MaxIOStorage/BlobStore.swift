@@ -14,9 +14,11 @@ import Synchronization
 /// Object bodies. Blobs are named by internal ids, never by keys.
 package protocol BlobStore: Sendable {
     /// Starts a new blob in a temporary place; nothing is visible until `commit`.
-    func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?) async throws -> any BlobWriter
-    /// Opens a committed blob for reading; nil if it does not exist (it may have just been retired).
-    func open(_ id: String) async throws -> (any BlobReader)?
+    /// `sealing`: how its bytes are encrypted on disk; the writer takes plaintext.
+    func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?, sealing: BlobSealing) async throws -> any BlobWriter
+    /// Opens a committed blob for reading, as plaintext; nil if it does not exist (it may have just been
+    /// retired). `sealing` must be the one it was written with.
+    func open(_ id: String, sealing: BlobSealing) async throws -> (any BlobReader)?
     /// Removes a committed blob. Open readers keep reading what they opened.
     func delete(_ id: String) async
     /// Bytes of the storage the blobs live on: total and available to new blobs.
@@ -54,12 +56,15 @@ package protocol BlobReader: Sendable {
 package final class FileBlobStore: BlobStore {
     package let root: String
     package let durable: Bool
+    /// The server keys for sealed blobs.
+    package let keyring: BlobKeyring?
     let pool: NIOThreadPool
     let allocator = ByteBufferAllocator()
     var tmpDir: String { root + "/tmp" }
     var blobDir: String { root + "/blobs" }
 
-    package init(root: String, durable: Bool, threads: Int = 4) throws {
+    package init(root: String, durable: Bool, keyring: BlobKeyring? = nil, threads: Int = 4) throws {
+        self.keyring = keyring
         self.root = root
         self.durable = durable
         self.pool = NIOThreadPool(numberOfThreads: threads)
@@ -143,6 +148,13 @@ package final class FileBlobStore: BlobStore {
         return out
     }
 
+    /// Whether the file (relative to the data directory) begins as a sealed blob does.
+    package func isSealedFile(_ relative: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: root + "/" + relative) else { return false }
+        defer { try? h.close() }
+        return SealedLayout.isSealed((try? h.read(upToCount: 4)) ?? Data())
+    }
+
     /// Names of the files in `tmp/`.
     package func temporaryFiles() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: tmpDir)) ?? []).sorted()
@@ -164,21 +176,33 @@ package final class FileBlobStore: BlobStore {
             + String(decoding: u[2..<4], as: UTF8.self) + "/" + id
     }
 
-    package func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?) async throws -> any BlobWriter {
+    package func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?, sealing: BlobSealing) async throws
+        -> any BlobWriter
+    {
         let id = randomHexID()
         let tmp = tmpDir + "/" + id
+        let sealed = sealing == .plain ? nil : try SealedLayout.newHeader(for: sealing, id: id, keyring: keyring)
         let fd = try await pool.runIfActive {
             let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw StorageError.io("create \(tmp): \(String(cString: strerror(errno)))") }
+            if let sealed {
+                do {
+                    try sealed.header.withUnsafeBytes { try writeFully(fd, $0) }
+                } catch {
+                    Glibc.close(fd)
+                    unlink(tmp)
+                    throw error
+                }
+            }
             return fd
         }
-        return FileBlobWriter(store: self, id: id, tmpPath: tmp, fd: fd, hashSHA256: hashSHA256, checksum: checksum)
+        return FileBlobWriter(
+            store: self, id: id, tmpPath: tmp, fd: fd, hashSHA256: hashSHA256, checksum: checksum,
+            sealer: sealed.map { ChunkSealer(key: $0.key) })
     }
 
-    package func open(_ id: String) async throws -> (any BlobReader)? {
-        let result = try await pool.runIfActive { try self.openSync(id) }
-        guard let (fd, size) = result else { return nil }
-        return FileBlobReader(store: self, fd: fd, size: size)
+    package func open(_ id: String, sealing: BlobSealing) async throws -> (any BlobReader)? {
+        try await pool.runIfActive { try self.openReaderSync(id, sealing: sealing) }
     }
 
     package func delete(_ id: String) async {
@@ -254,6 +278,9 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     var md5 = Insecure.MD5()
     var sha256: SHA256?
     var checksum: ChecksumHasher?
+    /// Encrypts the bytes of a sealed blob on their way to the file.
+    var sealer: ChunkSealer?
+    var sealedOut: [UInt8] = []
     var pending: [ByteBuffer] = []
     var pendingBytes = 0
     var inFlight: EventLoopFuture<Void>?
@@ -262,7 +289,11 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     var committed = false
     static let flushThreshold = 1 << 20
 
-    init(store: FileBlobStore, id: String, tmpPath: String, fd: Int32, hashSHA256: Bool, checksum: ChecksumAlgorithm?) {
+    init(
+        store: FileBlobStore, id: String, tmpPath: String, fd: Int32, hashSHA256: Bool, checksum: ChecksumAlgorithm?,
+        sealer: ChunkSealer?
+    ) {
+        self.sealer = sealer
         self.checksum = checksum.map(ChecksumHasher.init)
         self.store = store
         self.id = id
@@ -313,18 +344,38 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
                 md5.update(bufferPointer: raw)
                 sha256?.update(bufferPointer: raw)
                 checksum?.update(raw)
-                try writeFully(fd, raw)
+                if sealer != nil {
+                    try sealer!.feed(raw, into: &sealedOut)
+                } else {
+                    try writeFully(fd, raw)
+                }
             }
         }
+        try writeSealed()
+    }
+
+    /// Writes the sealed chunks made so far.
+    private func writeSealed() throws {
+        guard !sealedOut.isEmpty else { return }
+        try sealedOut.withUnsafeBytes { try writeFully(fd, $0) }
+        sealedOut.removeAll(keepingCapacity: true)
+    }
+
+    /// Seals the last chunk and writes it.
+    private func finishSealing() throws {
+        guard sealer != nil else { return }
+        try sealer!.finish(into: &sealedOut)
+        try writeSealed()
     }
 
     func finish() async throws -> BlobDigests {
         try await flush(wait: true)
         let durable = store.durable
         let fd = self.fd
-        if durable {
+        if durable || sealer != nil {
             try await store.pool.runIfActive {
-                guard fsync(fd) == 0 else { throw StorageError.io("fsync: \(String(cString: strerror(errno)))") }
+                try self.finishSealing()
+                if durable && fsync(fd) != 0 { throw StorageError.io("fsync: \(String(cString: strerror(errno)))") }
             }
         }
         finished = true
@@ -378,7 +429,10 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
 final class FileBlobReader: BlobReader {
     let store: FileBlobStore
     let fd: Int32
+    /// Plaintext bytes.
     let size: Int64
+    /// Decrypts a sealed blob; nil for a plain one.
+    let opener: ChunkOpener?
     let closed = Atomic<Bool>(false)
 
     /// A reader dropped without `close` (e.g. the client went away before the response started)
@@ -387,20 +441,37 @@ final class FileBlobReader: BlobReader {
         if !closed.load(ordering: .acquiring) { Glibc.close(fd) }
     }
 
-    init(store: FileBlobStore, fd: Int32, size: Int64) {
+    init(store: FileBlobStore, fd: Int32, size: Int64, opener: ChunkOpener? = nil) {
         self.store = store
         self.fd = fd
         self.size = size
+        self.opener = opener
     }
 
     func read(offset: Int64, length: Int) async throws -> ByteBuffer {
-        let fd = self.fd
-        let store = self.store
-        return try await store.pool.runIfActive { try store.preadSync(fd: fd, offset: offset, length: length) }
+        try await store.pool.runIfActive { try self.readSync(offset: offset, length: length) }
+    }
+
+    /// Reads up to `length` plaintext bytes at `offset`, decrypting the chunks they lie in.
+    func readSync(offset: Int64, length: Int) throws -> ByteBuffer {
+        guard let opener else { return try store.preadSync(fd: fd, offset: offset, length: length) }
+        guard let span = opener.span(offset: offset, length: length) else { return ByteBuffer() }
+        let sealed = try store.preadSync(fd: fd, offset: span.disk.lowerBound, length: span.disk.count)
+        var out = store.allocator.buffer(capacity: min(length, Int(opener.size - offset)))
+        do {
+            try sealed.withUnsafeReadableBytes { raw in
+                try opener.open(raw, first: span.first, offset: offset, length: length, into: &out)
+            }
+        } catch let e as SealError {
+            throw StorageError.io(e.message)
+        }
+        return out
     }
 
     /// Idempotent: a second close must never close a descriptor number reused by another open.
-    func close() async {
+    func close() async { closeSync() }
+
+    func closeSync() {
         if closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
             Glibc.close(fd)
         }
@@ -425,6 +496,29 @@ extension FileBlobStore {
         return (fd, Int64(st.st_size))
     }
 
+    /// Opens a committed blob for plaintext reads: a sealed one has its header checked and its data key
+    /// unwrapped here. Nil when it does not exist.
+    func openReaderSync(_ id: String, sealing: BlobSealing) throws -> FileBlobReader? {
+        guard let (fd, size) = try openSync(id) else { return nil }
+        if sealing == .plain { return FileBlobReader(store: self, fd: fd, size: size) }
+        do {
+            let header = try preadSync(fd: fd, offset: 0, length: SealedLayout.headerSize)
+            let key = try SealedLayout.unwrap(
+                header.getBytes(at: header.readerIndex, length: header.readableBytes) ?? [], for: sealing, id: id,
+                keyring: keyring)
+            guard let plain = SealedLayout.plainSize(sealed: size) else {
+                throw SealError(message: "blob \(id) has \(size) bytes, which no sealed blob has")
+            }
+            return FileBlobReader(store: self, fd: fd, size: plain, opener: ChunkOpener(key: key, size: plain))
+        } catch let e as SealError {
+            Glibc.close(fd)
+            throw StorageError.io(e.message)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
     func preadSync(fd: Int32, offset: Int64, length: Int) throws -> ByteBuffer {
         var buffer = allocator.buffer(capacity: length)
         _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { ptr in
@@ -446,9 +540,11 @@ extension FileBlobStore {
     /// Writes a whole body as a new blob in one step: temporary file, hashes, `validate` (which may
     /// throw to refuse it), fsync in durable mode, rename into place. Nothing is left behind on failure.
     func writeWholeSync(
-        _ body: ByteBuffer, hashSHA256: Bool, checksum: ChecksumAlgorithm?, validate: (BlobDigests) throws -> Void
+        _ body: ByteBuffer, hashSHA256: Bool, checksum: ChecksumAlgorithm?, sealing: BlobSealing,
+        validate: (BlobDigests) throws -> Void
     ) throws -> (id: String, digests: BlobDigests) {
         let id = randomHexID()
+        let sealed = sealing == .plain ? nil : try SealedLayout.newHeader(for: sealing, id: id, keyring: keyring)
         let tmp = tmpDir + "/" + id
         let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StorageError.io("create \(tmp): \(String(cString: strerror(errno)))") }
@@ -465,7 +561,16 @@ extension FileBlobStore {
             md5.update(bufferPointer: raw)
             sha?.update(bufferPointer: raw)
             sum?.update(raw)
-            try writeFully(fd, raw)
+            if let sealed {
+                var out = sealed.header
+                out.reserveCapacity(Int(SealedLayout.sealedSize(plain: Int64(raw.count))))
+                var sealer = ChunkSealer(key: sealed.key)
+                try sealer.feed(raw, into: &out)
+                try sealer.finish(into: &out)
+                try out.withUnsafeBytes { try writeFully(fd, $0) }
+            } else {
+                try writeFully(fd, raw)
+            }
         }
         let digests = BlobDigests(
             size: Int64(body.readableBytes), md5: Array(md5.finalize()), sha256: sha.map { Array($0.finalize()) },

@@ -56,10 +56,13 @@ final class ManifestReader: BlobReader, @unchecked Sendable {
     let manifest: String
     let blobs: any BlobStore
     let leases: ManifestLeases
+    /// How the parts are sealed (all alike: the upload chose it).
+    let sealing: BlobSealing
     private var current: (index: Int, reader: any BlobReader)?
     private let released = Atomic<Bool>(false)
 
-    init(manifest: String, parts: [ObjectPart], blobs: any BlobStore, leases: ManifestLeases) {
+    init(manifest: String, parts: [ObjectPart], blobs: any BlobStore, leases: ManifestLeases, sealing: BlobSealing) {
+        self.sealing = sealing
         self.manifest = manifest
         self.parts = parts
         self.size = parts.last.map { $0.offset + $0.size } ?? 0
@@ -110,7 +113,7 @@ final class ManifestReader: BlobReader, @unchecked Sendable {
                 current = nil
                 await c.reader.close()
             }
-            guard let r = try await blobs.open(part.blobID) else {
+            guard let r = try await blobs.open(part.blobID, sealing: sealing) else {
                 throw StorageError.io("part \(part.number) of manifest \(manifest) is missing")
             }
             current = (i, r)

@@ -6,7 +6,7 @@ extension ObjectMeta {
     private enum Field: UInt8 {
         case contentType = 1, cacheControl, contentDisposition, contentEncoding, contentLanguage, expires
         case storageClass, userKey, userValue, checksumAlgorithm, checksumValue, checksumType, tagKey, tagValue,
-            lockMode, lockRetainUntil, legalHold, acl
+            lockMode, lockRetainUntil, legalHold, acl, sse, sseCustomerVerifier
     }
 
     static let formatVersion: UInt8 = 1
@@ -49,6 +49,8 @@ extension ObjectMeta {
         put(.lockRetainUntil, lockRetainUntil.map { String($0.timeIntervalSince1970) })
         put(.legalHold, legalHold ? "ON" : nil)
         put(.acl, acl)
+        put(.sse, sse)
+        put(.sseCustomerVerifier, sseCustomerVerifier)
         return out
     }
 
@@ -90,6 +92,8 @@ extension ObjectMeta {
             case .lockRetainUntil: lockRetainUntil = Double(value).map { Date(timeIntervalSince1970: $0) }
             case .legalHold: legalHold = value == "ON"
             case .acl: acl = value
+            case .sse: sse = value
+            case .sseCustomerVerifier: sseCustomerVerifier = value
             case .tagKey: pendingTag = value
             case .tagValue:
                 guard let k = pendingTag else { return nil }

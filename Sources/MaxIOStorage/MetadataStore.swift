@@ -7,6 +7,7 @@ package enum BucketSetting: String, Sendable {
     case ownership
     case publicAccessBlock = "public_access_block"
     case cors
+    case encryption
 }
 
 /// The catalog: buckets and object metadata. Every method is one transaction.

@@ -25,6 +25,8 @@ package struct PartUpload: Sendable {
     package var expectedChecksum: (@Sendable () -> String?)?
     /// A quota reservation for the part's bytes (see `ObjectService.reserve`).
     package var reservation: String? = nil
+    /// The customer key sent with the part (SSE-C uploads need the upload's key on every part).
+    package var customerKey: [UInt8]? = nil
 
     package init(
         bucket: String, key: String, uploadID: String, partNumber: Int, declaredSize: Int64,
@@ -101,10 +103,18 @@ extension ObjectService {
             )
         }
         let algorithm = upload.checksumAlgorithm ?? req.checksum
-        let put = PutRequest(
+        let sealing: BlobSealing
+        do {
+            sealing = try Self.sealing(of: upload.meta, customerKey: req.customerKey)
+        } catch {
+            await release(req.reservation)
+            throw error
+        }
+        var put = PutRequest(
             bucket: req.bucket, key: req.key, meta: ObjectMeta(), declaredSize: req.declaredSize,
             contentMD5: req.contentMD5, expectedSHA256: req.expectedSHA256, checksum: algorithm,
             expectedChecksum: req.checksum == nil ? nil : req.expectedChecksum)
+        put.sealing = sealing
         let blob: (id: String, digests: BlobDigests, meta: ObjectMeta)
         do {
             blob = try await writeBlob(put, body: body)
@@ -114,7 +124,8 @@ extension ObjectService {
         }
         let computed = blob.meta.checksums?.first.flatMap { (k, v) in ChecksumAlgorithm(rawValue: k).map { ($0, v) } }
         let part = PartRecord(
-            partNumber: req.partNumber, size: blob.digests.size, etag: Hex.encode(blob.digests.md5), lastModified: now,
+            partNumber: req.partNumber, size: blob.digests.size, etag: Self.etag(blob.digests, sealing),
+            lastModified: now,
             blobID: blob.id, checksum: upload.checksumAlgorithm == nil ? nil : computed?.1)
         let replaced: PartRecord?
         do {

@@ -29,6 +29,8 @@ package struct PutRequest: Sendable {
     /// A quota reservation taken before the body (see `ObjectService.reserve`); the write consumes it, a failed
     /// write releases it.
     package var reservation: String? = nil
+    /// How the blob is encrypted on disk; recorded in the metadata (`ObjectMeta.record`).
+    package var sealing: BlobSealing = .plain
 
     package init(
         bucket: String, key: String, meta: ObjectMeta, declaredSize: Int64?, contentMD5: [UInt8]? = nil,
@@ -98,6 +100,7 @@ package struct ObjectService: Sendable {
         var meta = req.meta
         meta.checksums = nil
         meta.checksumType = nil
+        meta.record(req.sealing)
         if let hasher = digests.checksum {
             let computed = hasher.base64()
             if let expected = req.expectedChecksum?(), expected != computed {
@@ -106,6 +109,32 @@ package struct ObjectService: Sendable {
             meta.checksums = [hasher.algorithm.rawValue: computed]
         }
         return meta
+    }
+
+    /// The ETag of a finished blob: the MD5 of its bytes, or for a customer key an HMAC of it (as AWS, whose
+    /// SSE-C ETags are not the MD5).
+    static func etag(_ digests: BlobDigests, _ sealing: BlobSealing) -> String {
+        if case .customer(let key) = sealing { return Hex.encode(CustomerKey.etag(md5: digests.md5, key: key)) }
+        return Hex.encode(digests.md5)
+    }
+
+    /// The sealing of a record's blobs, given the customer key the request sent (if any). Throws
+    /// `customerKeyRequired` / `customerKeyMismatch` for an SSE-C object without the right key,
+    /// `customerKeyNotApplicable` for a key sent for another object.
+    package static func sealing(of record: ObjectRecord, customerKey: [UInt8]?) throws -> BlobSealing {
+        if record.isDeleteMarker { return .plain }
+        return try sealing(of: record.meta, customerKey: customerKey)
+    }
+
+    /// `sealing(of:customerKey:)` for the metadata of an object or of an upload in progress.
+    package static func sealing(of meta: ObjectMeta, customerKey: [UInt8]?) throws -> BlobSealing {
+        if let verifier = meta.sseCustomerVerifier {
+            guard let customerKey else { throw StorageError.customerKeyRequired }
+            guard CustomerKey.matches(customerKey, verifier: verifier) else { throw StorageError.customerKeyMismatch }
+            return .customer(customerKey)
+        }
+        if customerKey != nil { throw StorageError.customerKeyNotApplicable }
+        return meta.sse != nil ? .server : .plain
     }
 
     /// Streams `body` into a new blob, checks its digests and size, then makes it visible in one
@@ -125,7 +154,7 @@ package struct ObjectService: Sendable {
             throw error
         }
         let record = ObjectRecord(
-            bucket: req.bucket, key: req.key, size: blob.digests.size, etag: Hex.encode(blob.digests.md5),
+            bucket: req.bucket, key: req.key, size: blob.digests.size, etag: Self.etag(blob.digests, req.sealing),
             lastModified: now, blobID: blob.id, meta: blob.meta)
         let outcome: WriteOutcome
         do {
@@ -167,7 +196,8 @@ package struct ObjectService: Sendable {
     func writeBlob<Body: AsyncSequence>(_ req: PutRequest, body: Body) async throws -> (
         id: String, digests: BlobDigests, meta: ObjectMeta
     ) where Body.Element == ByteBuffer {
-        let writer = try await blobs.create(hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum)
+        let writer = try await blobs.create(
+            hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum, sealing: req.sealing)
         do {
             var received: Int64 = 0
             for try await buffer in BodyErrors(base: body) {
@@ -243,10 +273,10 @@ package struct ObjectService: Sendable {
         return try await embedded.files.pool.runIfActive {
             var meta = req.meta
             let (id, digests) = try embedded.files.writeWholeSync(
-                body, hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum
+                body, hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum, sealing: req.sealing
             ) { digests in meta = try Self.validate(digests, req) }
             let record = ObjectRecord(
-                bucket: req.bucket, key: req.key, size: digests.size, etag: Hex.encode(digests.md5),
+                bucket: req.bucket, key: req.key, size: digests.size, etag: Self.etag(digests, req.sealing),
                 lastModified: now, blobID: id, meta: meta)
             let outcome: WriteOutcome
             do {
@@ -263,11 +293,11 @@ package struct ObjectService: Sendable {
 
     /// Looks up an object and reads it whole when it is at most `wholeUpTo` bytes, in one job on the
     /// embedded backend; otherwise opens it for streaming.
-    package func read(bucket: String, key: String, versionID: String? = nil, wholeUpTo limit: Int) async throws
-        -> ReadObject
-    {
+    package func read(
+        bucket: String, key: String, versionID: String? = nil, customerKey: [UInt8]? = nil, wholeUpTo limit: Int
+    ) async throws -> ReadObject {
         guard let embedded, versionID == nil else {
-            let o = try await open(bucket: bucket, key: key, versionID: versionID)
+            let o = try await open(bucket: bucket, key: key, versionID: versionID, customerKey: customerKey)
             return ReadObject(record: o.record, body: .reader(o.reader), parts: o.parts)
         }
         let files = embedded.files
@@ -277,17 +307,19 @@ package struct ObjectService: Sendable {
                     throw StorageError.noSuchKey
                 }
                 try Self.visible(record, requested: nil)
+                let sealing = try Self.sealing(of: record, customerKey: customerKey)
                 if record.parts > 0 {
-                    guard let reader = try self.manifestReader(record, sync: embedded.catalog) else { continue }
+                    guard let reader = try self.manifestReader(record, sealing: sealing, sync: embedded.catalog)
+                    else { continue }
                     return ReadObject(record: record, body: .reader(reader), parts: reader.parts)
                 }
-                guard let (fd, size) = try files.openSync(record.blobID) else { continue }
-                if size > limit {
-                    return ReadObject(record: record, body: .reader(FileBlobReader(store: files, fd: fd, size: size)))
+                guard let reader = try files.openReaderSync(record.blobID, sealing: sealing) else { continue }
+                if reader.size > limit {
+                    return ReadObject(record: record, body: .reader(reader))
                 }
-                defer { Glibc.close(fd) }
-                let bytes = try files.preadSync(fd: fd, offset: 0, length: Int(size))
-                guard bytes.readableBytes == Int(size) else { throw StorageError.io("short read") }
+                defer { reader.closeSync() }
+                let bytes = try reader.readSync(offset: 0, length: Int(reader.size))
+                guard bytes.readableBytes == Int(reader.size) else { throw StorageError.io("short read") }
                 return ReadObject(record: record, body: .bytes(bytes))
             }
             throw StorageError.io("object \(bucket)/\(key): blob missing after retries")
@@ -296,9 +328,12 @@ package struct ObjectService: Sendable {
 
     /// Looks up an object and opens its blob. Retries when an overwrite retired the blob between
     /// the lookup and the open; once open, the bytes stay readable until closed.
-    package func open(bucket: String, key: String, versionID: String? = nil) async throws -> OpenObject {
+    package func open(bucket: String, key: String, versionID: String? = nil, customerKey: [UInt8]? = nil)
+        async throws -> OpenObject
+    {
         for _ in 0..<5 {
             let record = try await lookup(bucket: bucket, key: key, versionID: versionID)
+            let sealing = try Self.sealing(of: record, customerKey: customerKey)
             if record.parts > 0 {
                 leases.acquire(record.blobID)
                 let parts: [ObjectPart]
@@ -312,10 +347,11 @@ package struct ObjectService: Sendable {
                     for id in leases.release(record.blobID) { await blobs.delete(id) }
                     continue
                 }
-                let reader = ManifestReader(manifest: record.blobID, parts: parts, blobs: blobs, leases: leases)
+                let reader = ManifestReader(
+                    manifest: record.blobID, parts: parts, blobs: blobs, leases: leases, sealing: sealing)
                 return OpenObject(record: record, reader: reader, parts: parts)
             }
-            if let reader = try await blobs.open(record.blobID) {
+            if let reader = try await blobs.open(record.blobID, sealing: sealing) {
                 return OpenObject(record: record, reader: reader)
             }
         }
@@ -348,7 +384,9 @@ package struct ObjectService: Sendable {
 
     /// A reader of a multipart object's parts, holding a lease on its manifest; nil when the manifest is gone
     /// (the object was replaced after `record` was read: look it up again).
-    func manifestReader(_ record: ObjectRecord, sync catalog: any SynchronousMetadataStore) throws -> ManifestReader? {
+    func manifestReader(_ record: ObjectRecord, sealing: BlobSealing, sync catalog: any SynchronousMetadataStore)
+        throws -> ManifestReader?
+    {
         // Lease first, then read the manifest: a retirement that commits after the read sees the lease.
         leases.acquire(record.blobID)
         let parts: [ObjectPart]
@@ -362,15 +400,15 @@ package struct ObjectService: Sendable {
             for id in leases.release(record.blobID) { embedded?.files.unlinkSync(id) }
             return nil
         }
-        return ManifestReader(manifest: record.blobID, parts: parts, blobs: blobs, leases: leases)
+        return ManifestReader(manifest: record.blobID, parts: parts, blobs: blobs, leases: leases, sealing: sealing)
     }
 
     /// An object's record and, for a multipart object, its parts (for `partNumber` requests).
-    package func headWithParts(bucket: String, key: String, versionID: String? = nil) async throws -> (
-        ObjectRecord, [ObjectPart]
-    ) {
+    package func headWithParts(
+        bucket: String, key: String, versionID: String? = nil, customerKey: [UInt8]? = nil
+    ) async throws -> (ObjectRecord, [ObjectPart]) {
         for _ in 0..<5 {
-            let record = try await head(bucket: bucket, key: key, versionID: versionID)
+            let record = try await head(bucket: bucket, key: key, versionID: versionID, customerKey: customerKey)
             guard record.parts > 0 else { return (record, []) }
             let parts = try await metadata.objectParts(manifest: record.blobID)
             if !parts.isEmpty { return (record, parts) }
@@ -378,8 +416,15 @@ package struct ObjectService: Sendable {
         throw StorageError.io("object \(bucket)/\(key): manifest missing after retries")
     }
 
-    package func head(bucket: String, key: String, versionID: String? = nil) async throws -> ObjectRecord {
-        if versionID != nil { return try await lookup(bucket: bucket, key: key, versionID: versionID) }
+    /// The record of a key's latest version (or the one named), checking the customer key of an SSE-C object.
+    package func head(bucket: String, key: String, versionID: String? = nil, customerKey: [UInt8]? = nil)
+        async throws -> ObjectRecord
+    {
+        if versionID != nil {
+            let record = try await lookup(bucket: bucket, key: key, versionID: versionID)
+            _ = try Self.sealing(of: record, customerKey: customerKey)
+            return record
+        }
         let found: ObjectRecord?
         if let embedded {
             found = try await embedded.files.pool.runIfActive {
@@ -390,6 +435,7 @@ package struct ObjectService: Sendable {
         }
         guard let record = found else { throw StorageError.noSuchKey }
         try Self.visible(record, requested: nil)
+        _ = try Self.sealing(of: record, customerKey: customerKey)
         return record
     }
 

@@ -33,6 +33,8 @@ package struct BucketRecord: Sendable, Equatable {
     package var policy: String? = nil
     /// The CORS rules (JSON of `CORSRule`s); nil when none.
     package var cors: String? = nil
+    /// The default encryption (JSON, MaxIOS3API's `BucketEncryption`); nil when none was put.
+    package var encryption: String? = nil
     /// The bucket ACL (JSON, MaxIOIAM's `AccessControlList`); nil: the owner's full control only.
     package var acl: String? = nil
     /// The object ownership setting (`BucketOwnerEnforced`…); nil after DeleteBucketOwnershipControls.
@@ -103,6 +105,10 @@ package struct ObjectMeta: Sendable, Equatable, Codable {
     /// The version's access control list (JSON, MaxIOIAM's `AccessControlList`); nil: only its owner, the bucket
     /// owner, has access through ACLs.
     package var acl: String?
+    /// `AES256` when the blobs are sealed with a server key (SSE-S3); nil otherwise.
+    package var sse: String?
+    /// A salted HMAC of the customer key the blobs are sealed with (SSE-C); nil otherwise.
+    package var sseCustomerVerifier: String?
 
     package init(
         contentType: String? = nil, cacheControl: String? = nil, contentDisposition: String? = nil,

@@ -38,5 +38,11 @@ package enum StorageError: Error, Sendable, Equatable {
     case quotaExceeded(String)
     /// The tenant's bucket quota is reached: TooManyBuckets.
     case tooManyBuckets
+    /// The object is sealed with a customer key (SSE-C) and the request sent none.
+    case customerKeyRequired
+    /// The customer key sent is not the object's.
+    case customerKeyMismatch
+    /// A customer key was sent for an object not sealed with one.
+    case customerKeyNotApplicable
     case io(String)
 }

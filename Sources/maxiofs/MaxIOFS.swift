@@ -8,7 +8,9 @@ struct MaxIOFS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "maxiofs",
         abstract: "An S3-compatible object store.",
-        subcommands: [Serve.self, Admin.self, ConfigCommand.self, Check.self, BackupMetadata.self, Version.self])
+        subcommands: [
+            Serve.self, Admin.self, ConfigCommand.self, Check.self, Rewrap.self, BackupMetadata.self, Version.self,
+        ])
 
     static func main() async {
         await main(Self.hoistAdminOptions(Array(CommandLine.arguments.dropFirst())))
@@ -144,6 +146,18 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "File holding the master key, base64 (MAXIOFS_MASTER_KEY_FILE).")
     var masterKeyFile: String?
 
+    @Option(
+        help:
+            "Encrypt every new object with the server key (SSE-S3): true or false (MAXIOFS_ENCRYPTION_AT_REST). Default: true"
+    )
+    var encryptionAtRest: String?
+
+    @Option(
+        help:
+            "Accept SSE-C customer keys over plain HTTP, for tests: true or false (MAXIOFS_ENCRYPTION_SSE_C_OVER_HTTP). Default: false"
+    )
+    var encryptionSseCOverHttp: String?
+
     /// The flags given, keyed by setting name.
     var flags: [String: String] {
         let all: [(String, String?)] = [
@@ -159,7 +173,8 @@ struct ConfigOptions: ParsableArguments {
             ("metrics.history_interval", metricsHistoryInterval), ("metrics.history_days", metricsHistoryDays),
             ("session.idle_timeout", sessionIdleTimeout), ("session.lifetime", sessionLifetime),
             ("root.access_key", rootAccessKey),
-            ("master_key_file", masterKeyFile),
+            ("master_key_file", masterKeyFile), ("encryption.at_rest", encryptionAtRest),
+            ("encryption.sse_c_over_http", encryptionSseCOverHttp),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { k, v in v.map { (k, $0) } })
     }
@@ -332,6 +347,32 @@ struct Check: AsyncParsableCommand {
         }
         for line in r.lines { print(line) }
         if !r.clean { throw ExitCode(1) }
+    }
+}
+
+struct Rewrap: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "After a master key rotation, move everything sealed with the previous keys to the current one.",
+        discussion: """
+            Rotation: configure the new key as the master key (MAXIOFS_MASTER_KEY or MAXIOFS_MASTER_KEY_FILE) and the \
+            old one in MAXIOFS_ENCRYPTION_PREVIOUS_MASTER_KEYS; the server reads everything meanwhile. Then, with the \
+            server stopped, run this with the same settings: it rewrites the header of every encrypted blob (not \
+            its data) and seals the catalog's secrets again. Afterwards the previous keys can be removed. Exit \
+            status 0 when nothing is left on a previous key, 1 otherwise.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let loaded = try options.load()
+        let result: (lines: [String], clean: Bool)
+        do {
+            result = try await MaxIOServer.Admin.rewrap(config: loaded.config)
+        } catch let e as ConfigError {
+            throw CLIError(e.description)
+        }
+        for line in result.lines { print(line) }
+        if !result.clean { throw ExitCode(1) }
     }
 }
 

@@ -655,6 +655,12 @@ class HttpConnection:
 # --------------------------------------------------------------------------
 
 
+def sealed_size(n: int) -> int:
+    """Bytes on disk of an n-byte object sealed with a server or customer key (encryption at rest is on by
+    default): an 80-byte header, then 64 KiB chunks with a 16-byte tag each (an empty object has one)."""
+    return 80 + n + 16 * max(1, -(-n // 65536))
+
+
 def md5_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode()
 

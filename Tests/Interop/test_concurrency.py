@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from conftest import (
+    sealed_size,
     get_body,
     leaked_temp_files,
     object_exists,
@@ -99,5 +100,5 @@ def test_concurrent_puts_of_one_key(server, s3, bucket):
         assert leaked_temp_files(server.data_dir) == [], f"round {round_}: temporary files left behind"
         # The seven losing blobs (and the previous round's winner) are gone as well.
         new_blobs = {p: n for p, n in _blob_files(server.data_dir).items() if p not in blobs_before}
-        assert sorted(new_blobs.values()) == [len(body)], f"round {round_}: blobs left: {new_blobs}"
+        assert sorted(new_blobs.values()) == [sealed_size(len(body))], f"round {round_}: blobs left: {new_blobs}"
     assert get_body(s3, bucket, "contended") == body

@@ -56,7 +56,9 @@ KNOWN_KEYS = [
     "master_key_file",
     "metrics.token",
 ]
-SECRET_KEYS = {"root.secret_key", "admin.password", "master_key", "metrics.token"}
+SECRET_KEYS = {
+    "root.secret_key", "admin.password", "master_key", "metrics.token", "encryption.previous_master_keys",
+}
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -387,11 +389,12 @@ token = "{METRICS_TOKEN}"
     assert {k: values[k] for k in expected if k in values} == expected
     # Any setting of this build not named here is at its default.
     # Optional settings without a default are listed commented out, not as values.
-    assert set(values) | {"master_key_file", "tls.cert_file", "tls.key_file"} == set(printed_keys())
+    assert set(values) | {"master_key_file", "tls.cert_file", "tls.key_file", "encryption.previous_master_keys"} == set(
+        printed_keys())
     assert all(values[k][1] == "default" for k in values if k not in expected), values
     assert {src for _, src in values.values()} == {"default", "file", "environment", "flag"}
     # The one setting left unset is listed, commented out, with its variable.
-    assert unset_lines(out) == {"master_key_file", "tls.cert_file", "tls.key_file"}
+    assert unset_lines(out) == {"master_key_file", "tls.cert_file", "tls.key_file", "encryption.previous_master_keys"}
     assert "# master_key_file = (not set)  # file holding the master key; MAXIOFS_MASTER_KEY_FILE" in out
     # Every setting appears once, in the order of the table of settings.
     assert keys_in_order(out) == printed_keys()

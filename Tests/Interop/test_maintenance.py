@@ -45,6 +45,11 @@ USER_PASSWORD = "Maint-User-Pass-3!"
 # --------------------------------------------------------------------------
 
 
+# These tests find and damage blobs by their content: the servers store them unencrypted (sealed blobs are
+# checked in test_encryption.py).
+PLAIN = ["--encryption-at-rest", "false"]
+
+
 def run_maxiofs(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a one-shot `maxiofs` command with no MAXIOFS_* variables from the test's environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAXIOFS_")}
@@ -169,7 +174,7 @@ def populated(tmp_path_factory) -> Populated:
     with overwrites (noncurrent versions), a delete marker and a noncurrent multipart version; a completed
     multipart object; an in-progress upload with two parts."""
     base = tmp_path_factory.mktemp("populated")
-    srv = start_server(base)
+    srv = start_server(base, extra_args=PLAIN)
     try:
         s3 = make_client(srv.endpoint)
         plain, versioned = unique_name("plain"), unique_name("vers")
@@ -284,7 +289,7 @@ def test_check_without_a_catalog_is_refused(tmp_path):
 
 
 def test_check_refuses_while_the_server_runs(damaged, tmp_path):
-    srv = start_server(tmp_path, data_dir=damaged.data_dir)
+    srv = start_server(tmp_path, data_dir=damaged.data_dir, extra_args=PLAIN)
     try:
         # Damage it is not allowed to repair while the server runs: stray files an offline --repair would remove.
         (damaged.data_dir / "blobs" / "stray.txt").write_bytes(b"stray")
@@ -462,7 +467,7 @@ def test_objects_with_lost_blobs_can_be_deleted_through_the_server(damaged, tmp_
         f.truncate(10)
     assert check(damaged.data_dir).code == 1
 
-    srv = start_server(tmp_path, data_dir=damaged.data_dir)
+    srv = start_server(tmp_path, data_dir=damaged.data_dir, extra_args=PLAIN)
     try:
         s3 = make_client(srv.endpoint)
         p, v = damaged.plain, damaged.versioned
@@ -559,7 +564,7 @@ class Writer(threading.Thread):
 
 
 def test_backup_under_concurrent_writes_restores_with_a_later_copy_of_the_blobs(tmp_path):
-    srv = start_server(tmp_path / "live")
+    srv = start_server(tmp_path / "live", extra_args=PLAIN)
     restored_srv = None
     writer = None
     try:
@@ -603,7 +608,8 @@ def test_backup_under_concurrent_writes_restores_with_a_later_copy_of_the_blobs(
         assert out.lines[1] == f"blobs: {len(keys)} referenced, {len(keys)} present", str(out)
         assert len(out.orphans) <= len(writer.written) - written_before_backup, str(out)
 
-        restored_srv = start_server(tmp_path / "restored", data_dir=restored, log_name="restored.log")
+        restored_srv = start_server(
+            tmp_path / "restored", data_dir=restored, log_name="restored.log", extra_args=PLAIN)
         rs3 = make_client(restored_srv.endpoint)
         for key, body in before.items():
             assert get_body(rs3, bucket, key) == body, key
@@ -633,7 +639,7 @@ def test_changes_between_the_catalog_copy_and_the_blob_copy(tmp_path):
     """Why blobs are copied after the catalog: a write in between leaves an orphan (harmless, collected), while
     an overwrite or a delete in between removes a blob the catalog copy still refers to; check names those
     objects, and deleting them makes the restored directory whole."""
-    srv = start_server(tmp_path / "live")
+    srv = start_server(tmp_path / "live", extra_args=PLAIN)
     try:
         s3 = make_client(srv.endpoint)
         bucket = unique_name("win")
@@ -659,7 +665,7 @@ def test_changes_between_the_catalog_copy_and_the_blob_copy(tmp_path):
     assert sorted(m.split(":")[0] for m in out.missing) == [f"{bucket}/deleted", f"{bucket}/overwritten"], str(out)
     assert len(out.orphans) == 2, str(out)  # the new body of `overwritten`, and `written-after`
 
-    rsrv = start_server(tmp_path / "restored", data_dir=restored)
+    rsrv = start_server(tmp_path / "restored", data_dir=restored, extra_args=PLAIN)
     try:
         rs3 = make_client(rsrv.endpoint, retries={"total_max_attempts": 1})
         assert get_body(rs3, bucket, "kept") == kept
@@ -675,7 +681,7 @@ def test_changes_between_the_catalog_copy_and_the_blob_copy(tmp_path):
 
 
 def test_backup_refuses_to_overwrite_and_force_replaces(tmp_path):
-    srv = start_server(tmp_path / "live")
+    srv = start_server(tmp_path / "live", extra_args=PLAIN)
     try:
         s3 = make_client(srv.endpoint)
         bucket = unique_name("bk")
@@ -748,7 +754,7 @@ def info_text(srv, **kw) -> dict[str, str]:
 def test_admin_info_counts_storage_and_uptime(tmp_path):
     region = "eu-maint-1"
     started = dt.datetime.now(dt.timezone.utc)
-    srv = start_server(tmp_path, extra_args=["--region", region])
+    srv = start_server(tmp_path, extra_args=["--region", region, *PLAIN])
     try:
         empty = admin_cli(srv, "info")
         assert empty["counts"] == {

@@ -1046,16 +1046,37 @@ def test_object_lock_fields(s3, nothing_stored):
 @pytest.mark.parametrize(
     "fields",
     [
-        {"x-amz-server-side-encryption": "AES256"},
+        {"x-amz-server-side-encryption": "aws:kms"},
         {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": "k1"},
-        {"x-amz-server-side-encryption-customer-algorithm": "AES256"},
     ],
-    ids=["sse-s3", "sse-kms", "sse-c"],
+    ids=["sse-kms", "sse-kms-key"],
 )
-def test_sse_fields_not_implemented(s3, bucket, nothing_stored, fields):
+def test_sse_kms_fields_not_implemented(s3, bucket, nothing_stored, fields):
     with nothing_stored(bucket, "k"):
         r = upload(s3, bucket, "k", b"secret", fields)
         assert_error_response(r, 501, "NotImplemented")
+
+
+def test_sse_s3_field_encrypts(s3, bucket):
+    r = upload(s3, bucket, "k", b"secret", {"x-amz-server-side-encryption": "AES256"})
+    assert r.status_code in (200, 204), r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    head = s3.head_object(Bucket=bucket, Key="k")
+    assert head["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"secret"
+
+
+def test_sse_c_fields_need_tls(s3, bucket, nothing_stored):
+    key = b"k" * 32
+    fields = {
+        "x-amz-server-side-encryption-customer-algorithm": "AES256",
+        "x-amz-server-side-encryption-customer-key": base64.b64encode(key).decode(),
+        "x-amz-server-side-encryption-customer-key-MD5": base64.b64encode(hashlib.md5(key).digest()).decode(),
+    }
+    with nothing_stored(bucket, "k"):
+        r = upload(s3, bucket, "k", b"secret", fields)
+        assert_error_response(r, 400, "InvalidRequest")
+        assert "secure connection" in r.text
 
 
 def test_sse_field_outside_the_policy_is_an_extra_field(s3, bucket, nothing_stored):

@@ -85,11 +85,11 @@ def test_sigv2_presigned_put_with_added_copy_source(s3_default_config, s3, two_o
 @pytest.mark.parametrize(
     "params",
     [
-        {"ServerSideEncryption": "AES256"},
         {"ServerSideEncryption": "aws:kms"},
-        {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": "k" * 32},
+        {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "key"},
+        {"ServerSideEncryption": "aws:kms:dsse"},
     ],
-    ids=["sse-s3", "sse-kms", "sse-c"],
+    ids=["sse-kms", "sse-kms-key", "dsse-kms"],
 )
 def test_put_with_unimplemented_feature_header(s3, bucket, params):
     with s3_error(501, "NotImplemented"):
@@ -103,8 +103,8 @@ def test_put_with_unimplemented_feature_header(s3, bucket, params):
 
 @pytest.mark.parametrize(
     "params",
-    [{"ServerSideEncryption": "AES256"}, {"SSEKMSKeyId": "key", "ServerSideEncryption": "aws:kms"}],
-    ids=["sse-s3", "sse-kms"],
+    [{"ServerSideEncryption": "aws:kms"}, {"SSEKMSKeyId": "key", "ServerSideEncryption": "aws:kms"}],
+    ids=["sse-kms", "sse-kms-key"],
 )
 def test_copy_with_unimplemented_feature_header(s3, bucket, params):
     s3.put_object(Bucket=bucket, Key="src", Body=b"source")
@@ -167,6 +167,8 @@ IMPLEMENTED = {
     "PutBucketLifecycleConfiguration",
     "PutBucketCors",
     "DeleteBucketCors",
+    "PutBucketEncryption",
+    "DeleteBucketEncryption",
     "DeleteBucketLifecycle",
     "PutBucketLifecycle",  # the legacy form shares PUT ?lifecycle
     "PutBucketPolicy",
