@@ -30,6 +30,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CMaxIOChecksum"),
+        .target(name: "CMaxIOCipher"),
         .target(
             name: "MaxIOCore",
             dependencies: [
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "MaxIOStorage",
             dependencies: [
-                "MaxIOCore",
+                "MaxIOCore", "CMaxIOCipher",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -166,6 +167,7 @@ let package = Package(
             dependencies: [
                 "MaxIOStorage", "MaxIOSQLite", "MaxIOCore", "MaxIOIAM",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

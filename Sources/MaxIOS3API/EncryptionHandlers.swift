@@ -9,7 +9,6 @@ import NIOCore
 
 extension HTTPField.Name {
     static let amzSSE = HTTPField.Name("x-amz-server-side-encryption")!
-    static let amzSSEBucketKey = HTTPField.Name("x-amz-server-side-encryption-bucket-key-enabled")!
     static let amzSSECAlgorithm = HTTPField.Name("x-amz-server-side-encryption-customer-algorithm")!
     static let amzSSECKey = HTTPField.Name("x-amz-server-side-encryption-customer-key")!
     static let amzSSECKeyMD5 = HTTPField.Name("x-amz-server-side-encryption-customer-key-MD5")!

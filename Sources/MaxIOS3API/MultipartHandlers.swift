@@ -365,6 +365,8 @@ extension S3API {
             }
             expected.objectSize = size
         }
+        // SSE-C headers are not needed to complete, but bad ones are refused before anything changes.
+        let customer = try customerKey(call)
         let result = try await objects.completeUpload(
             bucket: bucket, key: key, uploadID: id, parts: parts, condition: try writeCondition(call),
             expected: expected)
@@ -385,7 +387,11 @@ extension S3API {
         w.close("CompleteMultipartUploadResult")
         var response = xmlResponse(w.finish())
         addVersionHeader(&response.headers, record.versionID)
-        addSSEHeaders(&response.headers, record.meta, customer: try customerKey(call))
+        // The key MD5 is echoed only for the object's own key.
+        let own = customer.flatMap { c in
+            record.meta.sseCustomerVerifier.map { CustomerKey.matches(c.key, verifier: $0) } == true ? c : nil
+        }
+        addSSEHeaders(&response.headers, record.meta, customer: own)
         return response
     }
 

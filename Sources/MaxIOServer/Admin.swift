@@ -141,6 +141,12 @@ package enum Admin {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError("no MaxIOFS catalog at \(path): check --data-dir")
         }
+        if config.masterKey == nil && config.masterKeyFile == nil
+            && !FileManager.default.fileExists(atPath: dataDir + "/" + MasterKeyLoader.fileName)
+        {
+            throw ConfigError(
+                "no master key: set MAXIOFS_MASTER_KEY or MAXIOFS_MASTER_KEY_FILE (or --config) as for maxiofs serve")
+        }
         let lock = try DataDirectoryLock(dataDir: dataDir)
         defer { withExtendedLifetime(lock) {} }
         let master = try MasterKeyLoader.load(config: config)

@@ -198,7 +198,7 @@ package final class FileBlobStore: BlobStore {
         }
         return FileBlobWriter(
             store: self, id: id, tmpPath: tmp, fd: fd, hashSHA256: hashSHA256, checksum: checksum,
-            sealer: sealed.map { ChunkSealer(key: $0.key) })
+            sealer: try sealed.map { try ChunkSealer(key: $0.key) })
     }
 
     package func open(_ id: String, sealing: BlobSealing) async throws -> (any BlobReader)? {
@@ -280,7 +280,7 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     var checksum: ChecksumHasher?
     /// Encrypts the bytes of a sealed blob on their way to the file.
     var sealer: ChunkSealer?
-    var sealedOut: [UInt8] = []
+    var sealedOut = ByteBuffer()
     var pending: [ByteBuffer] = []
     var pendingBytes = 0
     var inFlight: EventLoopFuture<Void>?
@@ -356,9 +356,9 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
 
     /// Writes the sealed chunks made so far.
     private func writeSealed() throws {
-        guard !sealedOut.isEmpty else { return }
-        try sealedOut.withUnsafeBytes { try writeFully(fd, $0) }
-        sealedOut.removeAll(keepingCapacity: true)
+        guard sealedOut.readableBytes > 0 else { return }
+        try sealedOut.withUnsafeReadableBytes { try writeFully(fd, $0) }
+        sealedOut.clear()
     }
 
     /// Seals the last chunk and writes it.
@@ -509,7 +509,7 @@ extension FileBlobStore {
             guard let plain = SealedLayout.plainSize(sealed: size) else {
                 throw SealError(message: "blob \(id) has \(size) bytes, which no sealed blob has")
             }
-            return FileBlobReader(store: self, fd: fd, size: plain, opener: ChunkOpener(key: key, size: plain))
+            return FileBlobReader(store: self, fd: fd, size: plain, opener: try ChunkOpener(key: key, size: plain))
         } catch let e as SealError {
             Glibc.close(fd)
             throw StorageError.io(e.message)
@@ -562,12 +562,12 @@ extension FileBlobStore {
             sha?.update(bufferPointer: raw)
             sum?.update(raw)
             if let sealed {
-                var out = sealed.header
-                out.reserveCapacity(Int(SealedLayout.sealedSize(plain: Int64(raw.count))))
-                var sealer = ChunkSealer(key: sealed.key)
+                var out = allocator.buffer(capacity: Int(SealedLayout.sealedSize(plain: Int64(raw.count))))
+                out.writeBytes(sealed.header)
+                var sealer = try ChunkSealer(key: sealed.key)
                 try sealer.feed(raw, into: &out)
                 try sealer.finish(into: &out)
-                try out.withUnsafeBytes { try writeFully(fd, $0) }
+                try out.withUnsafeReadableBytes { try writeFully(fd, $0) }
             } else {
                 try writeFully(fd, raw)
             }

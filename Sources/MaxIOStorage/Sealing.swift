@@ -1,3 +1,4 @@
+import CMaxIOCipher
 import Crypto
 import Foundation
 import MaxIOCore
@@ -164,15 +165,6 @@ package enum SealedLayout {
         return whole * Int64(chunkSize) + rest - Int64(tagSize)
     }
 
-    static func nonce(_ index: UInt64) -> AES.GCM.Nonce {
-        var n = [UInt8](repeating: 0, count: 12)
-        var i = index.bigEndian
-        withUnsafeBytes(of: &i) { for (k, b) in $0.enumerated() { n[4 + k] = b } }
-        // 12 bytes is the nonce size AES-GCM takes: this cannot fail.
-        guard let nonce = try? AES.GCM.Nonce(data: n) else { preconditionFailure("AES-GCM nonce of 12 bytes") }
-        return nonce
-    }
-
     static func aad(header: ArraySlice<UInt8>, blobID: String) -> [UInt8] { Array(header) + Array(blobID.utf8) }
 
     /// A new header for blob `id`: a fresh data key, wrapped for `sealing`. Returns the header and the key.
@@ -255,20 +247,65 @@ package enum SealedLayout {
     package static func isSealed(_ header: some Collection<UInt8>) -> Bool { Array(header.prefix(4)) == magic }
 }
 
+/// One AES-256-GCM key, expanded once, sealing and opening chunks directly on the caller's buffers
+/// (`CMaxIOCipher`, the BoringSSL swift-crypto links; swift-crypto's API copies each chunk in and out of a
+/// `Data`). Used by one reader or writer at a time.
+final class ChunkCipher: @unchecked Sendable {
+    private let ctx: OpaquePointer
+
+    init(key: SymmetricKey) throws {
+        guard let ctx = key.withUnsafeBytes({ maxio_gcm_new($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) })
+        else { throw SealError(message: "cannot set up AES-256-GCM") }
+        self.ctx = ctx
+    }
+
+    deinit { maxio_gcm_free(ctx) }
+
+    static func nonce(_ index: UInt64) -> [UInt8] {
+        var n = [UInt8](repeating: 0, count: 12)
+        for k in 0..<8 { n[4 + k] = UInt8(truncatingIfNeeded: index >> (56 - 8 * UInt64(k))) }
+        return n
+    }
+
+    /// Seals `input` as chunk `index` into `out` (`input.count` + 16 bytes).
+    func seal(_ input: UnsafeRawBufferPointer, index: UInt64, last: Bool, into out: UnsafeMutableRawPointer) throws {
+        let nonce = Self.nonce(index)
+        var ad: UInt8 = last ? 1 : 0
+        let ok = maxio_gcm_seal(
+            ctx, nonce, &ad, 1, input.baseAddress?.assumingMemoryBound(to: UInt8.self), input.count,
+            out.assumingMemoryBound(to: UInt8.self))
+        guard ok == 1 else { throw SealError(message: "AES-256-GCM seal failed") }
+    }
+
+    /// Opens chunk `index` (`plainCount` + 16 bytes at `input`) into `out` (`plainCount` bytes).
+    func open(_ input: UnsafeRawPointer, plainCount: Int, index: UInt64, last: Bool, into out: UnsafeMutableRawPointer)
+        throws
+    {
+        let nonce = Self.nonce(index)
+        var ad: UInt8 = last ? 1 : 0
+        let ok = maxio_gcm_open(
+            ctx, nonce, &ad, 1, input.assumingMemoryBound(to: UInt8.self), plainCount,
+            out.assumingMemoryBound(to: UInt8.self))
+        guard ok == 1 else {
+            throw SealError(message: "chunk \(index) of a sealed blob does not authenticate (damaged or tampered)")
+        }
+    }
+}
+
 /// Encrypts a blob's bytes as they stream in. Holds back up to one chunk: a chunk is sealed only when
 /// more bytes follow (or at `finish`, as the last).
 struct ChunkSealer {
-    let key: SymmetricKey
+    let cipher: ChunkCipher
     var staged: [UInt8] = []
     var index: UInt64 = 0
 
-    init(key: SymmetricKey) {
-        self.key = key
+    init(key: SymmetricKey) throws {
+        cipher = try ChunkCipher(key: key)
         staged.reserveCapacity(SealedLayout.chunkSize)
     }
 
     /// Appends to `out` the sealed chunks `raw` completes.
-    mutating func feed(_ raw: UnsafeRawBufferPointer, into out: inout [UInt8]) throws {
+    mutating func feed(_ raw: UnsafeRawBufferPointer, into out: inout ByteBuffer) throws {
         var offset = 0
         while offset < raw.count {
             if staged.count == SealedLayout.chunkSize {
@@ -281,27 +318,35 @@ struct ChunkSealer {
     }
 
     /// Seals what is staged as the last chunk.
-    mutating func finish(into out: inout [UInt8]) throws {
+    mutating func finish(into out: inout ByteBuffer) throws {
         try seal(last: true, into: &out)
     }
 
-    private mutating func seal(last: Bool, into out: inout [UInt8]) throws {
-        let box = try staged.withUnsafeBytes { raw in
-            try AES.GCM.seal(
-                raw, using: key, nonce: SealedLayout.nonce(index), authenticating: [last ? 1 : 0] as [UInt8])
+    private mutating func seal(last: Bool, into out: inout ByteBuffer) throws {
+        let n = staged.count + SealedLayout.tagSize
+        let cipher = self.cipher
+        let index = self.index
+        try staged.withUnsafeBytes { input in
+            _ = try out.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { ptr in
+                try cipher.seal(input, index: index, last: last, into: ptr.baseAddress!)
+                return n
+            }
         }
-        out.append(contentsOf: box.ciphertext)
-        out.append(contentsOf: box.tag)
         staged.removeAll(keepingCapacity: true)
-        index += 1
+        self.index += 1
     }
 }
 
 /// Decrypts chunks of a sealed blob.
 struct ChunkOpener: Sendable {
-    let key: SymmetricKey
+    let cipher: ChunkCipher
     /// Plaintext bytes of the blob.
     let size: Int64
+
+    init(key: SymmetricKey, size: Int64) throws {
+        cipher = try ChunkCipher(key: key)
+        self.size = size
+    }
 
     var chunkCount: Int64 { max(1, (size + Int64(SealedLayout.chunkSize) - 1) / Int64(SealedLayout.chunkSize)) }
 
@@ -323,7 +368,8 @@ struct ChunkOpener: Sendable {
     }
 
     /// Decrypts the chunks in `sealed` (read from `span`) and appends plaintext `offset..<offset+length` of
-    /// the blob to `out`.
+    /// the blob to `out`: whole chunks straight into it, the partial first and last ones through a scratch
+    /// buffer (a chunk authenticates only whole).
     func open(_ sealed: UnsafeRawBufferPointer, first: Int64, offset: Int64, length: Int, into out: inout ByteBuffer)
         throws
     {
@@ -331,31 +377,33 @@ struct ChunkOpener: Sendable {
         var chunk = first
         var at = 0
         let count = chunkCount
+        var scratch: [UInt8] = []
         while at < sealed.count {
             let plainStart = chunk * Int64(SealedLayout.chunkSize)
             let plainLen = Int(min(Int64(SealedLayout.chunkSize), size - plainStart))
             guard at + plainLen + SealedLayout.tagSize <= sealed.count else {
                 throw SealError(message: "sealed blob shorter than its record")
             }
-            let box: AES.GCM.SealedBox
-            do {
-                box = try AES.GCM.SealedBox(
-                    nonce: SealedLayout.nonce(UInt64(chunk)),
-                    ciphertext: UnsafeRawBufferPointer(rebasing: sealed[at..<(at + plainLen)]),
-                    tag: UnsafeRawBufferPointer(
-                        rebasing: sealed[(at + plainLen)..<(at + plainLen + SealedLayout.tagSize)]))
-            }
-            let plain: Data
-            do {
-                plain = try AES.GCM.open(box, using: key, authenticating: [chunk == count - 1 ? 1 : 0] as [UInt8])
-            } catch {
-                throw SealError(message: "chunk \(chunk) of a sealed blob does not authenticate (damaged or tampered)")
-            }
-            let from = max(offset, plainStart) - plainStart
-            let to = min(end, plainStart + Int64(plainLen)) - plainStart
-            if to > from {
-                plain.withUnsafeBytes { p in
-                    _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: p[Int(from)..<Int(to)]))
+            let from = Int(max(offset, plainStart) - plainStart)
+            let to = Int(min(end, plainStart + Int64(plainLen)) - plainStart)
+            let input = sealed.baseAddress! + at
+            let last = chunk == count - 1
+            if from == 0 && to == plainLen {
+                if plainLen == 0 {
+                    var none: UInt8 = 0
+                    try cipher.open(input, plainCount: 0, index: UInt64(chunk), last: last, into: &none)
+                } else {
+                    _ = try out.writeWithUnsafeMutableBytes(minimumWritableBytes: plainLen) { ptr in
+                        try cipher.open(
+                            input, plainCount: plainLen, index: UInt64(chunk), last: last, into: ptr.baseAddress!)
+                        return plainLen
+                    }
+                }
+            } else {
+                if scratch.count < plainLen { scratch = [UInt8](repeating: 0, count: plainLen) }
+                try scratch.withUnsafeMutableBytes { s in
+                    try cipher.open(input, plainCount: plainLen, index: UInt64(chunk), last: last, into: s.baseAddress!)
+                    if to > from { out.writeBytes(UnsafeRawBufferPointer(rebasing: s[from..<to])) }
                 }
             }
             at += plainLen + SealedLayout.tagSize
@@ -384,6 +432,11 @@ extension FileBlobStore {
         let fd = Glibc.open(path(of: id), O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw StorageError.io("open blob \(id): \(String(cString: strerror(errno)))") }
         defer { Glibc.close(fd) }
+        // The file keeps its modification time: start-up collects unreferenced blobs by it.
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw StorageError.io("fstat blob \(id): \(String(cString: strerror(errno)))")
+        }
         let buffer = try preadSync(fd: fd, offset: 0, length: SealedLayout.headerSize)
         let header = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? []
         guard let keyID = SealedLayout.serverKeyID(header) else { return .notServerSealed }
@@ -395,6 +448,8 @@ extension FileBlobStore {
         guard written == fresh.count else {
             throw StorageError.io("rewrite header of blob \(id): \(String(cString: strerror(errno)))")
         }
+        var times = [st.st_atim, st.st_mtim]
+        _ = futimens(fd, &times)
         if durable && fsync(fd) != 0 { throw StorageError.io("fsync: \(String(cString: strerror(errno)))") }
         return .rewrapped
     }

@@ -67,7 +67,9 @@ def test_rclone_sync_check_copy_delete(server, s3, tree, tmp_path):
     assert not bucket_exists(s3, bucket)
 
 
-def test_s3cmd_put_ls_get_del(server, s3, tree, tmp_path):
+@pytest.mark.parametrize("signature_v2", [False, True], ids=["sigv4", "sigv2"])
+def test_s3cmd_put_ls_get_del(server, s3, tree, tmp_path, signature_v2):
+    """s3cmd with SigV4 and with its SigV2 mode (old setups still use it), with SSE-S3 asked for on upload."""
     s3cmd = tool("s3cmd")
     cfg = tmp_path / "s3cfg"
     host = server.endpoint.removeprefix("http://")
@@ -75,12 +77,13 @@ def test_s3cmd_put_ls_get_del(server, s3, tree, tmp_path):
         "[default]\n"
         f"access_key = {server.access_key}\nsecret_key = {server.secret_key}\n"
         f"host_base = {host}\nhost_bucket = {host}\nuse_https = False\n"
-        f"signature_v2 = False\nbucket_location = {REGION}\n"
+        f"signature_v2 = {signature_v2}\nbucket_location = {REGION}\n"
     )
     base = [s3cmd, "-c", str(cfg)]
     bucket = unique_name("s3cmd")
     run([*base, "mb", f"s3://{bucket}"])
-    run([*base, "sync", f"{tree}/", f"s3://{bucket}/t/"])
+    run([*base, "sync", "--server-side-encryption", f"{tree}/", f"s3://{bucket}/t/"])
+    assert s3.head_object(Bucket=bucket, Key="t/sub/deeper/big.bin")["ServerSideEncryption"] == "AES256"
     listing = run([*base, "ls", "-r", f"s3://{bucket}"])
     assert f"s3://{bucket}/t/sub/deeper/big.bin" in listing
     assert get_body(s3, bucket, "t/sub/deeper/big.bin") == (tree / "sub" / "deeper" / "big.bin").read_bytes()

@@ -1009,9 +1009,15 @@ def test_rewrap_moves_blobs_and_secrets_to_the_new_key(tmp_path):
     finally:
         stop_and_check(srv)
     blobs = sorted(p for p in (data_dir / "blobs").rglob("*") if p.is_file())
-    sizes = {p: p.stat().st_size for p in blobs}
+    # Sizes and modification times (start-up collects unreferenced blobs by their age).
+    sizes = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in blobs}
     bodies_after_header = {p: p.read_bytes()[HEADER:] for p in blobs}
 
+    # Without any key configured it refuses rather than make one up.
+    (data_dir / "master.key").unlink(missing_ok=True)
+    proc = run_rewrap(data_dir, {})
+    assert proc.returncode != 0 and "no master key" in proc.stderr, proc.stdout + proc.stderr
+    assert not (data_dir / "master.key").exists()
     # Without the previous key, rewrap cannot open what key A sealed: it says so and exits 1.
     proc = run_rewrap(data_dir, {"MAXIOFS_MASTER_KEY": key_b})
     assert proc.returncode != 0, proc.stdout
@@ -1020,8 +1026,8 @@ def test_rewrap_moves_blobs_and_secrets_to_the_new_key(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"blobs: {len(blobs)} rewrapped" in proc.stdout, proc.stdout
     assert "catalog secrets sealed again: 1" in proc.stdout, proc.stdout
-    # Only the headers changed: same sizes, same sealed data.
-    assert {p: p.stat().st_size for p in blobs} == sizes
+    # Only the headers changed: same sizes and times, same sealed data.
+    assert {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in blobs} == sizes
     assert {p: p.read_bytes()[HEADER:] for p in blobs} == bodies_after_header
     # `maxiofs check` knows sealed blobs are longer than their objects.
     check = subprocess.run(

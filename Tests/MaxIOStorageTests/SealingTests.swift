@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import MaxIOCore
@@ -85,6 +86,27 @@ import Testing
             ByteBuffer(bytes: data), hashSHA256: false, checksum: nil, sealing: .server, validate: { _ in })
         #expect(digests.size == Int64(size))
         #expect(try await Self.readAll(store, id, sealing: .server) == data)
+    }
+
+    /// The chunks are standard AES-256-GCM: swift-crypto's own implementation opens what the C path sealed
+    /// (nonce = 4 zero bytes and the big-endian chunk index; additional data 1 for the last chunk, else 0).
+    @Test func chunksAreStandardAESGCM() async throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try Self.store(dir)
+        let data = Self.bytes(65536 + 100)
+        let id = try await Self.writeStreamed(store, data, piece: 5000, sealing: .server)
+        let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: store.path(of: id))))
+        let key = try SealedLayout.unwrap(
+            Array(file[0..<80]), for: .server, id: id, keyring: BlobKeyring(master: Self.master))
+        for (index, range, last) in [(0, 80..<(80 + 65536 + 16), false), (1, (80 + 65552)..<file.count, true)] {
+            let chunk = Array(file[range])
+            let nonce = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, UInt8(index)] as [UInt8]
+            let box = try AES.GCM.SealedBox(
+                nonce: AES.GCM.Nonce(data: nonce), ciphertext: chunk.dropLast(16), tag: chunk.suffix(16))
+            let plain = try AES.GCM.open(box, using: key, authenticating: [last ? 1 : 0] as [UInt8])
+            #expect(Array(plain) == Array(data[(index * 65536)..<min(data.count, (index + 1) * 65536)]))
+        }
     }
 
     @Test func rangesAtChunkBoundariesDecryptOnlyWhatIsAsked() async throws {
