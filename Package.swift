@@ -31,6 +31,7 @@ let package = Package(
     targets: [
         .target(name: "CMaxIOChecksum"),
         .target(name: "CMaxIOCipher"),
+        .target(name: "CMaxIOCompress", linkerSettings: [.linkedLibrary("z")]),
         .target(
             name: "MaxIOCore",
             dependencies: [
@@ -57,7 +58,7 @@ let package = Package(
         .target(
             name: "MaxIOStorage",
             dependencies: [
-                "MaxIOCore", "CMaxIOCipher",
+                "MaxIOCore", "CMaxIOCipher", "CMaxIOCompress",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

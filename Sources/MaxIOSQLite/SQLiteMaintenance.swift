@@ -8,6 +8,8 @@ package struct BlobReference: Sendable {
     package var size: Int64
     /// `bucket/key`, `bucket/key (version V)`, `bucket/key part N` or `upload U part N of bucket/key`.
     package var owner: String
+    /// Stored compressed: its size on disk is not predictable from `size`.
+    package var compressed = false
 }
 
 /// Totals for `maxiofs admin info` and the dashboard.
@@ -33,46 +35,56 @@ extension SQLiteMetadataStore {
             let current = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT bucket, key, version_id, size, blob_id FROM objects WHERE parts = 0 AND delete_marker = 0
-                    UNION ALL SELECT bucket, key, version_id, size, blob_id FROM object_versions
+                    SELECT bucket, key, version_id, size, blob_id, meta FROM objects WHERE parts = 0 AND delete_marker = 0
+                    UNION ALL SELECT bucket, key, version_id, size, blob_id, meta FROM object_versions
                         WHERE parts = 0 AND delete_marker = 0
                     """)
             while let row = try current.next() {
                 let version: String = row["version_id"]
                 let name = "\(row["bucket"] as String)/\(key(row))" + (version.isEmpty ? "" : " (version \(version))")
-                out.append(BlobReference(blobID: row["blob_id"], size: row["size"], owner: name))
+                var r = BlobReference(blobID: row["blob_id"], size: row["size"], owner: name)
+                r.compressed = Self.isCompressed(row)
+                out.append(r)
             }
             // Parts of completed multipart objects: the manifest is the object's (or version's) blob id.
             let parts = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT p.blob_id, p.size, p.number, o.bucket, o.key FROM object_parts p
-                    JOIN (SELECT bucket, key, blob_id FROM objects WHERE parts > 0
-                          UNION ALL SELECT bucket, key, blob_id FROM object_versions WHERE parts > 0) o
+                    SELECT p.blob_id, p.size, p.number, o.bucket, o.key, o.meta FROM object_parts p
+                    JOIN (SELECT bucket, key, blob_id, meta FROM objects WHERE parts > 0
+                          UNION ALL SELECT bucket, key, blob_id, meta FROM object_versions WHERE parts > 0) o
                       ON o.blob_id = p.manifest
                     """)
             while let row = try parts.next() {
-                out.append(
-                    BlobReference(
-                        blobID: row["blob_id"], size: row["size"],
-                        owner: "\(row["bucket"] as String)/\(key(row)) part \(row["number"] as Int64)"))
+                var r = BlobReference(
+                    blobID: row["blob_id"], size: row["size"],
+                    owner: "\(row["bucket"] as String)/\(key(row)) part \(row["number"] as Int64)")
+                r.compressed = Self.isCompressed(row)
+                out.append(r)
             }
             let uploads = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT p.blob_id, p.size, p.number, p.upload_id, u.bucket, u.key FROM upload_parts p
+                    SELECT p.blob_id, p.size, p.number, p.upload_id, u.bucket, u.key, u.meta FROM upload_parts p
                     JOIN uploads u ON u.upload_id = p.upload_id
                     """)
             while let row = try uploads.next() {
-                out.append(
-                    BlobReference(
-                        blobID: row["blob_id"], size: row["size"],
-                        owner:
-                            "upload \(row["upload_id"] as String) part \(row["number"] as Int64) of \(row["bucket"] as String)/\(key(row))"
-                    ))
+                var r = BlobReference(
+                    blobID: row["blob_id"], size: row["size"],
+                    owner:
+                        "upload \(row["upload_id"] as String) part \(row["number"] as Int64) of \(row["bucket"] as String)/\(key(row))"
+                )
+                r.compressed = Self.isCompressed(row)
+                out.append(r)
             }
             return out
         }
+    }
+
+    /// Whether a row's `meta` says its blobs are stored compressed.
+    static func isCompressed(_ row: Row) -> Bool {
+        guard let data = row["meta"] as Data? else { return false }
+        return ObjectMeta(encoded: data)?.compressed ?? false
     }
 
     /// SQLite's own consistency check of the catalog file: empty when it is sound.

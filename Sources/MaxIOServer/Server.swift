@@ -98,7 +98,7 @@ package struct Server {
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: config.maxHeaderBytes, maxHeaderListSize: config.maxHeaderBytes))
         let consoleScheme = config.consoleUsesTLS ? "https" : "http"
-        let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger)
+        let objects = ObjectService(metadata: metadata, blobs: blobs, logger: logger, compression: config.compression)
         let audit = AuditLog(store: metadata, logger: logger)
         let s3 = S3API(
             config: S3APIConfig(

@@ -1,6 +1,7 @@
 import Foundation
 import MaxIOCore
 import MaxIOIAM
+import MaxIOStorage
 
 /// A `HOST:PORT` listen address.
 package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
@@ -85,6 +86,8 @@ package struct ServerConfig: Sendable {
     package var encryptAtRest = true
     /// Accept SSE-C keys over plain HTTP (tests only).
     package var sseCustomerOverHTTP = false
+    /// Transparent compression of new objects by content type (off by default).
+    package var compression = CompressionPolicy()
 
     package init() {}
 
@@ -254,6 +257,27 @@ package struct ServerConfig: Sendable {
             help: "accept SSE-C customer keys over plain HTTP (for tests: a key sent in clear is compromised)",
             set: { c, v throws(ConfigError) in c.sseCustomerOverHTTP = try bool(v) },
             get: { String($0.sseCustomerOverHTTP) }),
+        Key(
+            name: "compression.enabled", kind: .bool, secret: false,
+            help: "store new objects of the compression.types compressed (invisible to clients)",
+            set: { c, v throws(ConfigError) in c.compression.enabled = try bool(v) },
+            get: { String($0.compression.enabled) }),
+        Key(
+            name: "compression.types", kind: .list, secret: false,
+            help: "content types stored compressed, comma-separated; type/* matches a whole type",
+            set: { c, v throws(ConfigError) in
+                let types = v.split(separator: ",").map { $0.trimmingSpaces().lowercased() }.filter { !$0.isEmpty }
+                guard types.allSatisfy({ $0.split(separator: "/").count == 2 }) else {
+                    throw ConfigError("expected content types such as text/* or application/json, got '\(v)'")
+                }
+                c.compression.types = types
+            }, get: { $0.compression.types.joined(separator: ",") }),
+        Key(
+            name: "compression.level", kind: .number, secret: false, help: "zlib level, 1 (fastest) to 9 (smallest)",
+            set: { c, v throws(ConfigError) in
+                guard let n = Int(v), (1...9).contains(n) else { throw ConfigError("expected 1 to 9, got '\(v)'") }
+                c.compression.level = n
+            }, get: { String($0.compression.level) }),
         Key(
             name: "shutdown.timeout", kind: .number, secret: false,
             help: "seconds a graceful shutdown waits for in-flight requests",

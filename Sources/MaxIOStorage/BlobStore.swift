@@ -15,10 +15,12 @@ import Synchronization
 package protocol BlobStore: Sendable {
     /// Starts a new blob in a temporary place; nothing is visible until `commit`.
     /// `sealing`: how its bytes are encrypted on disk; the writer takes plaintext.
-    func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?, sealing: BlobSealing) async throws -> any BlobWriter
+    /// `compression`: a zlib level to store it compressed (transparent compression), nil to store it as is.
+    func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?, sealing: BlobSealing, compression: Int?) async throws
+        -> any BlobWriter
     /// Opens a committed blob for reading, as plaintext; nil if it does not exist (it may have just been
-    /// retired). `sealing` must be the one it was written with.
-    func open(_ id: String, sealing: BlobSealing) async throws -> (any BlobReader)?
+    /// retired). `sealing` and `compressed` must be how it was written.
+    func open(_ id: String, sealing: BlobSealing, compressed: Bool) async throws -> (any BlobReader)?
     /// Removes a committed blob. Open readers keep reading what they opened.
     func delete(_ id: String) async
     /// Bytes of the storage the blobs live on: total and available to new blobs.
@@ -176,8 +178,8 @@ package final class FileBlobStore: BlobStore {
             + String(decoding: u[2..<4], as: UTF8.self) + "/" + id
     }
 
-    package func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?, sealing: BlobSealing) async throws
-        -> any BlobWriter
+    package func create(hashSHA256: Bool, checksum: ChecksumAlgorithm?, sealing: BlobSealing, compression: Int?)
+        async throws -> any BlobWriter
     {
         let id = randomHexID()
         let tmp = tmpDir + "/" + id
@@ -198,11 +200,12 @@ package final class FileBlobStore: BlobStore {
         }
         return FileBlobWriter(
             store: self, id: id, tmpPath: tmp, fd: fd, hashSHA256: hashSHA256, checksum: checksum,
-            sealer: try sealed.map { try ChunkSealer(key: $0.key) })
+            sealer: try sealed.map { try ChunkSealer(key: $0.key) },
+            compressor: try compression.map { try ChunkCompressor(level: $0) })
     }
 
-    package func open(_ id: String, sealing: BlobSealing) async throws -> (any BlobReader)? {
-        try await pool.runIfActive { try self.openReaderSync(id, sealing: sealing) }
+    package func open(_ id: String, sealing: BlobSealing, compressed: Bool) async throws -> (any BlobReader)? {
+        try await pool.runIfActive { try self.openReaderSync(id, sealing: sealing, compressed: compressed) }
     }
 
     package func delete(_ id: String) async {
@@ -281,6 +284,9 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
     /// Encrypts the bytes of a sealed blob on their way to the file.
     var sealer: ChunkSealer?
     var sealedOut = ByteBuffer()
+    /// Compresses the bytes first (transparent compression), before sealing or writing.
+    var compressor: ChunkCompressor?
+    var compressedOut = ByteBuffer()
     var pending: [ByteBuffer] = []
     var pendingBytes = 0
     var inFlight: EventLoopFuture<Void>?
@@ -291,8 +297,9 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
 
     init(
         store: FileBlobStore, id: String, tmpPath: String, fd: Int32, hashSHA256: Bool, checksum: ChecksumAlgorithm?,
-        sealer: ChunkSealer?
+        sealer: ChunkSealer?, compressor: ChunkCompressor?
     ) {
+        self.compressor = compressor
         self.sealer = sealer
         self.checksum = checksum.map(ChecksumHasher.init)
         self.store = store
@@ -344,14 +351,31 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
                 md5.update(bufferPointer: raw)
                 sha256?.update(bufferPointer: raw)
                 checksum?.update(raw)
-                if sealer != nil {
-                    try sealer!.feed(raw, into: &sealedOut)
+                if compressor != nil {
+                    compressor!.feed(raw, into: &compressedOut)
                 } else {
-                    try writeFully(fd, raw)
+                    try store(raw)
                 }
             }
         }
+        try storeCompressed()
         try writeSealed()
+    }
+
+    /// Seals (or writes) bytes in the form they are stored in.
+    private func store(_ raw: UnsafeRawBufferPointer) throws {
+        if sealer != nil {
+            try sealer!.feed(raw, into: &sealedOut)
+        } else {
+            try writeFully(fd, raw)
+        }
+    }
+
+    private func storeCompressed() throws {
+        guard compressedOut.readableBytes > 0 else { return }
+        let bytes = compressedOut
+        compressedOut.clear()
+        try bytes.withUnsafeReadableBytes { try store($0) }
     }
 
     /// Writes the sealed chunks made so far.
@@ -363,6 +387,10 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
 
     /// Seals the last chunk and writes it.
     private func finishSealing() throws {
+        if compressor != nil {
+            compressor!.finish(into: &compressedOut)
+            try storeCompressed()
+        }
         guard sealer != nil else { return }
         try sealer!.finish(into: &sealedOut)
         try writeSealed()
@@ -372,7 +400,7 @@ final class FileBlobWriter: BlobWriter, @unchecked Sendable {
         try await flush(wait: true)
         let durable = store.durable
         let fd = self.fd
-        if durable || sealer != nil {
+        if durable || sealer != nil || compressor != nil {
             try await store.pool.runIfActive {
                 try self.finishSealing()
                 if durable && fsync(fd) != 0 { throw StorageError.io("fsync: \(String(cString: strerror(errno)))") }
@@ -433,6 +461,8 @@ final class FileBlobReader: BlobReader {
     let size: Int64
     /// Decrypts a sealed blob; nil for a plain one.
     let opener: ChunkOpener?
+    /// Inflates a compressed blob; nil for one stored as is.
+    let inflater: ChunkInflater?
     let closed = Atomic<Bool>(false)
 
     /// A reader dropped without `close` (e.g. the client went away before the response started)
@@ -441,19 +471,33 @@ final class FileBlobReader: BlobReader {
         if !closed.load(ordering: .acquiring) { Glibc.close(fd) }
     }
 
-    init(store: FileBlobStore, fd: Int32, size: Int64, opener: ChunkOpener? = nil) {
+    init(store: FileBlobStore, fd: Int32, size: Int64, opener: ChunkOpener? = nil, inflater: ChunkInflater? = nil) {
         self.store = store
         self.fd = fd
-        self.size = size
+        self.size = inflater?.size ?? size
         self.opener = opener
+        self.inflater = inflater
     }
 
     func read(offset: Int64, length: Int) async throws -> ByteBuffer {
         try await store.pool.runIfActive { try self.readSync(offset: offset, length: length) }
     }
 
-    /// Reads up to `length` plaintext bytes at `offset`, decrypting the chunks they lie in.
+    /// Reads up to `length` plaintext bytes at `offset`, decrypting and inflating the chunks they lie in.
     func readSync(offset: Int64, length: Int) throws -> ByteBuffer {
+        guard let inflater else {
+            return try store.readStoredSync(fd: fd, opener: opener, offset: offset, length: length)
+        }
+        return try inflater.read(offset: offset, length: length) { o, l in
+            try store.readStoredSync(fd: fd, opener: opener, offset: o, length: l)
+        }
+    }
+}
+
+extension FileBlobStore {
+    /// Reads up to `length` bytes of a blob as stored (compressed or not) at `offset`, decrypting a sealed one.
+    func readStoredSync(fd: Int32, opener: ChunkOpener?, offset: Int64, length: Int) throws -> ByteBuffer {
+        let store = self
         guard let opener else { return try store.preadSync(fd: fd, offset: offset, length: length) }
         guard let span = opener.span(offset: offset, length: length) else { return ByteBuffer() }
         let sealed = try store.preadSync(fd: fd, offset: span.disk.lowerBound, length: span.disk.count)
@@ -467,7 +511,9 @@ final class FileBlobReader: BlobReader {
         }
         return out
     }
+}
 
+extension FileBlobReader {
     /// Idempotent: a second close must never close a descriptor number reused by another open.
     func close() async { closeSync() }
 
@@ -498,9 +544,28 @@ extension FileBlobStore {
 
     /// Opens a committed blob for plaintext reads: a sealed one has its header checked and its data key
     /// unwrapped here. Nil when it does not exist.
-    func openReaderSync(_ id: String, sealing: BlobSealing) throws -> FileBlobReader? {
+    func openReaderSync(_ id: String, sealing: BlobSealing, compressed: Bool = false) throws -> FileBlobReader? {
         guard let (fd, size) = try openSync(id) else { return nil }
-        if sealing == .plain { return FileBlobReader(store: self, fd: fd, size: size) }
+        do {
+            var opener: ChunkOpener?
+            var stored = size
+            if sealing != .plain {
+                (opener, stored) = try sealedOpener(id, fd: fd, size: size, sealing: sealing)
+            }
+            let inflater =
+                try compressed
+                ? ChunkInflater(storedSize: stored) { o, l in
+                    try readStoredSync(fd: fd, opener: opener, offset: o, length: l)
+                } : nil
+            return FileBlobReader(store: self, fd: fd, size: stored, opener: opener, inflater: inflater)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    /// Checks a sealed blob's header and unwraps its data key: the opener, and the size of what it holds.
+    func sealedOpener(_ id: String, fd: Int32, size: Int64, sealing: BlobSealing) throws -> (ChunkOpener, Int64) {
         do {
             let header = try preadSync(fd: fd, offset: 0, length: SealedLayout.headerSize)
             let key = try SealedLayout.unwrap(
@@ -509,13 +574,9 @@ extension FileBlobStore {
             guard let plain = SealedLayout.plainSize(sealed: size) else {
                 throw SealError(message: "blob \(id) has \(size) bytes, which no sealed blob has")
             }
-            return FileBlobReader(store: self, fd: fd, size: plain, opener: try ChunkOpener(key: key, size: plain))
+            return (try ChunkOpener(key: key, size: plain), plain)
         } catch let e as SealError {
-            Glibc.close(fd)
             throw StorageError.io(e.message)
-        } catch {
-            Glibc.close(fd)
-            throw error
         }
     }
 
@@ -541,7 +602,7 @@ extension FileBlobStore {
     /// throw to refuse it), fsync in durable mode, rename into place. Nothing is left behind on failure.
     func writeWholeSync(
         _ body: ByteBuffer, hashSHA256: Bool, checksum: ChecksumAlgorithm?, sealing: BlobSealing,
-        validate: (BlobDigests) throws -> Void
+        compression: Int? = nil, validate: (BlobDigests) throws -> Void
     ) throws -> (id: String, digests: BlobDigests) {
         let id = randomHexID()
         let sealed = sealing == .plain ? nil : try SealedLayout.newHeader(for: sealing, id: id, keyring: keyring)
@@ -557,10 +618,20 @@ extension FileBlobStore {
         var md5 = Insecure.MD5()
         var sha = hashSHA256 ? SHA256() : nil
         var sum = checksum.map(ChecksumHasher.init)
-        try body.withUnsafeReadableBytes { raw in
+        var stored = body
+        if let compression {
+            var compressor = try ChunkCompressor(level: compression)
+            var out = allocator.buffer(capacity: body.readableBytes / 2 + 64)
+            body.withUnsafeReadableBytes { compressor.feed($0, into: &out) }
+            compressor.finish(into: &out)
+            stored = out
+        }
+        body.withUnsafeReadableBytes { raw in
             md5.update(bufferPointer: raw)
             sha?.update(bufferPointer: raw)
             sum?.update(raw)
+        }
+        try stored.withUnsafeReadableBytes { raw in
             if let sealed {
                 var out = allocator.buffer(capacity: Int(SealedLayout.sealedSize(plain: Int64(raw.count))))
                 out.writeBytes(sealed.header)

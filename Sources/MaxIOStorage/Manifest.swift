@@ -58,10 +58,15 @@ final class ManifestReader: BlobReader, @unchecked Sendable {
     let leases: ManifestLeases
     /// How the parts are sealed (all alike: the upload chose it).
     let sealing: BlobSealing
+    let compressed: Bool
     private var current: (index: Int, reader: any BlobReader)?
     private let released = Atomic<Bool>(false)
 
-    init(manifest: String, parts: [ObjectPart], blobs: any BlobStore, leases: ManifestLeases, sealing: BlobSealing) {
+    init(
+        manifest: String, parts: [ObjectPart], blobs: any BlobStore, leases: ManifestLeases, sealing: BlobSealing,
+        compressed: Bool
+    ) {
+        self.compressed = compressed
         self.sealing = sealing
         self.manifest = manifest
         self.parts = parts
@@ -113,7 +118,7 @@ final class ManifestReader: BlobReader, @unchecked Sendable {
                 current = nil
                 await c.reader.close()
             }
-            guard let r = try await blobs.open(part.blobID, sealing: sealing) else {
+            guard let r = try await blobs.open(part.blobID, sealing: sealing, compressed: compressed) else {
                 throw StorageError.io("part \(part.number) of manifest \(manifest) is missing")
             }
             current = (i, r)

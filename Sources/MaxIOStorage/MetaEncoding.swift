@@ -6,7 +6,7 @@ extension ObjectMeta {
     private enum Field: UInt8 {
         case contentType = 1, cacheControl, contentDisposition, contentEncoding, contentLanguage, expires
         case storageClass, userKey, userValue, checksumAlgorithm, checksumValue, checksumType, tagKey, tagValue,
-            lockMode, lockRetainUntil, legalHold, acl, sse, sseCustomerVerifier
+            lockMode, lockRetainUntil, legalHold, acl, sse, sseCustomerVerifier, compressed
     }
 
     static let formatVersion: UInt8 = 1
@@ -51,6 +51,7 @@ extension ObjectMeta {
         put(.acl, acl)
         put(.sse, sse)
         put(.sseCustomerVerifier, sseCustomerVerifier)
+        put(.compressed, compressed ? "1" : nil)
         return out
     }
 
@@ -94,6 +95,7 @@ extension ObjectMeta {
             case .acl: acl = value
             case .sse: sse = value
             case .sseCustomerVerifier: sseCustomerVerifier = value
+            case .compressed: compressed = value == "1"
             case .tagKey: pendingTag = value
             case .tagValue:
                 guard let k = pendingTag else { return nil }

@@ -74,6 +74,8 @@ extension ObjectService {
         bucket: String, key: String, owner: String, meta: ObjectMeta, checksum: ChecksumAlgorithm?,
         checksumType: ChecksumType?, now: Date = Date()
     ) async throws -> UploadRecord {
+        var meta = meta
+        meta.compressed = compression.applies(to: meta.contentType)
         let upload = UploadRecord(
             uploadID: UploadRecord.newID(now: now), bucket: bucket, key: key, initiated: now, owner: owner, meta: meta,
             checksumAlgorithm: checksum,
@@ -115,6 +117,7 @@ extension ObjectService {
             contentMD5: req.contentMD5, expectedSHA256: req.expectedSHA256, checksum: algorithm,
             expectedChecksum: req.checksum == nil ? nil : req.expectedChecksum)
         put.sealing = sealing
+        put.partOfCompressedUpload = upload.meta.compressed
         let blob: (id: String, digests: BlobDigests, meta: ObjectMeta)
         do {
             blob = try await writeBlob(put, body: body)

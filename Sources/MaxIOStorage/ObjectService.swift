@@ -31,6 +31,8 @@ package struct PutRequest: Sendable {
     package var reservation: String? = nil
     /// How the blob is encrypted on disk; recorded in the metadata (`ObjectMeta.record`).
     package var sealing: BlobSealing = .plain
+    /// For a part: whether its upload stores its parts compressed (nil: not a part, the policy decides).
+    package var partOfCompressedUpload: Bool? = nil
 
     package init(
         bucket: String, key: String, meta: ObjectMeta, declaredSize: Int64?, contentMD5: [UInt8]? = nil,
@@ -79,10 +81,15 @@ package struct ObjectService: Sendable {
     let embedded: (catalog: any SynchronousMetadataStore, files: FileBlobStore)?
     /// Keeps the parts of multipart objects being read from being unlinked under the reader.
     package let leases = ManifestLeases()
+    /// Which new objects are stored compressed (transparent compression; off by default).
+    package let compression: CompressionPolicy
     /// Bodies up to this size are written in one job; objects up to `wholeReadLimit` are read in one.
     package static let wholeWriteLimit: Int64 = 1 << 20
 
-    package init(metadata: any MetadataStore, blobs: any BlobStore, logger: Logger) {
+    package init(
+        metadata: any MetadataStore, blobs: any BlobStore, logger: Logger, compression: CompressionPolicy = .init()
+    ) {
+        self.compression = compression
         self.metadata = metadata
         self.blobs = blobs
         self.logger = logger
@@ -109,6 +116,13 @@ package struct ObjectService: Sendable {
             meta.checksums = [hasher.algorithm.rawValue: computed]
         }
         return meta
+    }
+
+    /// The zlib level to store a write's blob with, nil to store it as is: by the policy and the content type,
+    /// or for a part, by what its upload recorded.
+    func level(_ req: PutRequest) -> Int? {
+        if let part = req.partOfCompressedUpload { return part ? compression.level : nil }
+        return compression.applies(to: req.meta.contentType) ? compression.level : nil
     }
 
     /// The ETag of a finished blob: the MD5 of its bytes, or for a customer key an HMAC of it (as AWS, whose
@@ -197,7 +211,8 @@ package struct ObjectService: Sendable {
         id: String, digests: BlobDigests, meta: ObjectMeta
     ) where Body.Element == ByteBuffer {
         let writer = try await blobs.create(
-            hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum, sealing: req.sealing)
+            hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum, sealing: req.sealing,
+            compression: level(req))
         do {
             var received: Int64 = 0
             for try await buffer in BodyErrors(base: body) {
@@ -207,7 +222,8 @@ package struct ObjectService: Sendable {
             }
             if let declared = req.declaredSize, received != declared { throw StorageError.incompleteBody }
             let digests = try await writer.finish()
-            let meta = try Self.validate(digests, req)
+            var meta = try Self.validate(digests, req)
+            meta.compressed = level(req) != nil
             try await writer.commit()
             return (writer.id, digests, meta)
         } catch {
@@ -273,8 +289,12 @@ package struct ObjectService: Sendable {
         return try await embedded.files.pool.runIfActive {
             var meta = req.meta
             let (id, digests) = try embedded.files.writeWholeSync(
-                body, hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum, sealing: req.sealing
-            ) { digests in meta = try Self.validate(digests, req) }
+                body, hashSHA256: req.expectedSHA256 != nil, checksum: req.checksum, sealing: req.sealing,
+                compression: self.level(req)
+            ) { digests in
+                meta = try Self.validate(digests, req)
+                meta.compressed = self.level(req) != nil
+            }
             let record = ObjectRecord(
                 bucket: req.bucket, key: req.key, size: digests.size, etag: Self.etag(digests, req.sealing),
                 lastModified: now, blobID: id, meta: meta)
@@ -313,7 +333,10 @@ package struct ObjectService: Sendable {
                     else { continue }
                     return ReadObject(record: record, body: .reader(reader), parts: reader.parts)
                 }
-                guard let reader = try files.openReaderSync(record.blobID, sealing: sealing) else { continue }
+                guard
+                    let reader = try files.openReaderSync(
+                        record.blobID, sealing: sealing, compressed: record.meta.compressed)
+                else { continue }
                 if reader.size > limit {
                     return ReadObject(record: record, body: .reader(reader))
                 }
@@ -348,10 +371,11 @@ package struct ObjectService: Sendable {
                     continue
                 }
                 let reader = ManifestReader(
-                    manifest: record.blobID, parts: parts, blobs: blobs, leases: leases, sealing: sealing)
+                    manifest: record.blobID, parts: parts, blobs: blobs, leases: leases, sealing: sealing,
+                    compressed: record.meta.compressed)
                 return OpenObject(record: record, reader: reader, parts: parts)
             }
-            if let reader = try await blobs.open(record.blobID, sealing: sealing) {
+            if let reader = try await blobs.open(record.blobID, sealing: sealing, compressed: record.meta.compressed) {
                 return OpenObject(record: record, reader: reader)
             }
         }
@@ -400,7 +424,9 @@ package struct ObjectService: Sendable {
             for id in leases.release(record.blobID) { embedded?.files.unlinkSync(id) }
             return nil
         }
-        return ManifestReader(manifest: record.blobID, parts: parts, blobs: blobs, leases: leases, sealing: sealing)
+        return ManifestReader(
+            manifest: record.blobID, parts: parts, blobs: blobs, leases: leases, sealing: sealing,
+            compressed: record.meta.compressed)
     }
 
     /// An object's record and, for a multipart object, its parts (for `partNumber` requests).

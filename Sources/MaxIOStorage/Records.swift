@@ -109,6 +109,8 @@ package struct ObjectMeta: Sendable, Equatable, Codable {
     package var sse: String?
     /// A salted HMAC of the customer key the blobs are sealed with (SSE-C); nil otherwise.
     package var sseCustomerVerifier: String?
+    /// The blobs are stored compressed (transparent compression); sizes and digests are the uncompressed ones.
+    package var compressed = false
 
     package init(
         contentType: String? = nil, cacheControl: String? = nil, contentDisposition: String? = nil,

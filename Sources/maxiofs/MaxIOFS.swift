@@ -158,6 +158,20 @@ struct ConfigOptions: ParsableArguments {
     )
     var encryptionSseCOverHttp: String?
 
+    @Option(
+        help:
+            "Store new objects of the compression types compressed: true or false (MAXIOFS_COMPRESSION_ENABLED). Default: false"
+    )
+    var compressionEnabled: String?
+
+    @Option(
+        help:
+            "Content types stored compressed, comma-separated (MAXIOFS_COMPRESSION_TYPES). Default: text/*, JSON, XML…")
+    var compressionTypes: String?
+
+    @Option(help: "zlib level 1-9 (MAXIOFS_COMPRESSION_LEVEL). Default: 1")
+    var compressionLevel: String?
+
     /// The flags given, keyed by setting name.
     var flags: [String: String] {
         let all: [(String, String?)] = [
@@ -174,7 +188,8 @@ struct ConfigOptions: ParsableArguments {
             ("session.idle_timeout", sessionIdleTimeout), ("session.lifetime", sessionLifetime),
             ("root.access_key", rootAccessKey),
             ("master_key_file", masterKeyFile), ("encryption.at_rest", encryptionAtRest),
-            ("encryption.sse_c_over_http", encryptionSseCOverHttp),
+            ("encryption.sse_c_over_http", encryptionSseCOverHttp), ("compression.enabled", compressionEnabled),
+            ("compression.types", compressionTypes), ("compression.level", compressionLevel),
         ]
         return Dictionary(uniqueKeysWithValues: all.compactMap { k, v in v.map { (k, $0) } })
     }

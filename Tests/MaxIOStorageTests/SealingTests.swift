@@ -28,10 +28,10 @@ import Testing
     }
 
     /// Writes `data` as a sealed blob through the streaming writer, in pieces of `piece` bytes.
-    static func writeStreamed(_ store: FileBlobStore, _ data: [UInt8], piece: Int, sealing: BlobSealing) async throws
-        -> String
-    {
-        let w = try await store.create(hashSHA256: false, checksum: nil, sealing: sealing)
+    static func writeStreamed(
+        _ store: FileBlobStore, _ data: [UInt8], piece: Int, sealing: BlobSealing, compression: Int? = nil
+    ) async throws -> String {
+        let w = try await store.create(hashSHA256: false, checksum: nil, sealing: sealing, compression: compression)
         var i = 0
         while i < data.count {
             let n = min(piece, data.count - i)
@@ -45,8 +45,12 @@ import Testing
         return w.id
     }
 
-    static func readAll(_ store: FileBlobStore, _ id: String, sealing: BlobSealing) async throws -> [UInt8] {
-        guard let r = try await store.open(id, sealing: sealing) else { throw StorageError.noSuchKey }
+    static func readAll(_ store: FileBlobStore, _ id: String, sealing: BlobSealing, compressed: Bool = false)
+        async throws -> [UInt8]
+    {
+        guard let r = try await store.open(id, sealing: sealing, compressed: compressed) else {
+            throw StorageError.noSuchKey
+        }
         defer { Task { await r.close() } }
         var out: [UInt8] = []
         var offset: Int64 = 0
@@ -109,13 +113,57 @@ import Testing
         }
     }
 
+    /// Compressed blobs, plain and sealed: compressible and incompressible data, sizes around chunk
+    /// boundaries, every range; the compressed form of compressible data is smaller on disk.
+    @Test(arguments: [BlobSealing.plain, .server]) func compressedBlobsReadBackWholeAndInRanges(sealing: BlobSealing)
+        async throws
+    {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try Self.store(dir)
+        let text = Array(String(repeating: "the same line of text, again and again\n", count: 6000).utf8)
+        var random = SystemRandomNumberGenerator()
+        let noise = (0..<150_000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        for data in [[], Array(text.prefix(1)), Array(text.prefix(65536)), Array(text.prefix(65537)), text, noise] {
+            let id = try await Self.writeStreamed(store, data, piece: 7000, sealing: sealing, compression: 1)
+            #expect(try await Self.readAll(store, id, sealing: sealing, compressed: true) == data)
+            let (whole, _) = try store.writeWholeSync(
+                ByteBuffer(bytes: data), hashSHA256: false, checksum: nil, sealing: sealing, compression: 1,
+                validate: { _ in })
+            #expect(try await Self.readAll(store, whole, sealing: sealing, compressed: true) == data)
+            let onDisk = try FileManager.default.attributesOfItem(atPath: store.path(of: id))[.size] as! Int
+            if data == text { #expect(onDisk < data.count / 5, "compressible data stored in \(onDisk) bytes") }
+            guard let r = try await store.open(id, sealing: sealing, compressed: true) else {
+                throw StorageError.noSuchKey
+            }
+            #expect(r.size == Int64(data.count))
+            for (offset, length) in [(0, 1), (65535, 2), (65536, 70000), (100, 10), (Int64(max(0, data.count - 1)), 5)]
+            where offset < Int64(data.count) {
+                let b = try await r.read(offset: offset, length: length)
+                let end = min(data.count, Int(offset) + length)
+                #expect(b.getBytes(at: b.readerIndex, length: b.readableBytes) == Array(data[Int(offset)..<end]))
+            }
+            await r.close()
+        }
+        // A damaged index is refused, not read as garbage.
+        let id = try await Self.writeStreamed(store, text, piece: 65536, sealing: .plain, compression: 1)
+        var file = try Data(contentsOf: URL(fileURLWithPath: store.path(of: id)))
+        file[file.count - 20] ^= 0xff
+        try file.write(to: URL(fileURLWithPath: store.path(of: id)))
+        await #expect(throws: StorageError.self) {
+            _ = try await Self.readAll(store, id, sealing: .plain, compressed: true)
+        }
+    }
+
     @Test func rangesAtChunkBoundariesDecryptOnlyWhatIsAsked() async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try Self.store(dir)
         let data = Self.bytes(3 * 65536 + 123)
         let id = try await Self.writeStreamed(store, data, piece: 4096, sealing: .server)
-        guard let r = try await store.open(id, sealing: .server) else { throw StorageError.noSuchKey }
+        guard let r = try await store.open(id, sealing: .server, compressed: false) else {
+            throw StorageError.noSuchKey
+        }
         #expect(r.size == Int64(data.count))
         let cases: [(Int64, Int)] = [
             (0, 1), (65535, 2), (65536, 65536), (131071, 2), (Int64(data.count) - 1, 1), (100, 10), (65530, 200_000),
@@ -152,7 +200,7 @@ import Testing
 
         // Another blob's file under this id: its header is bound to its own id.
         try Data(contentsOf: URL(fileURLWithPath: store.path(of: other))).write(to: URL(fileURLWithPath: path))
-        await #expect(throws: StorageError.self) { _ = try await store.open(id, sealing: .server) }
+        await #expect(throws: StorageError.self) { _ = try await store.open(id, sealing: .server, compressed: false) }
     }
 
     @Test func keysRotateAndCustomerKeysAreNeeded() async throws {
@@ -167,16 +215,20 @@ import Testing
 
         let newKey = [UInt8](repeating: 8, count: 32)
         let stranger = try Self.store(dir, keyring: BlobKeyring(master: newKey))
-        await #expect(throws: StorageError.self) { _ = try await stranger.open(id, sealing: .server) }
+        await #expect(throws: StorageError.self) {
+            _ = try await stranger.open(id, sealing: .server, compressed: false)
+        }
         await stranger.shutdown()
 
         let rotating = try Self.store(dir, keyring: BlobKeyring(master: newKey, previous: [Self.master]))
         #expect(try await Self.readAll(rotating, id, sealing: .server) == data)
         #expect(try await Self.readAll(rotating, cid, sealing: .customer(customer)) == data)
         await #expect(throws: StorageError.self) {
-            _ = try await rotating.open(cid, sealing: .customer([UInt8](repeating: 1, count: 32)))
+            _ = try await rotating.open(cid, sealing: .customer([UInt8](repeating: 1, count: 32)), compressed: false)
         }
-        await #expect(throws: StorageError.self) { _ = try await rotating.open(cid, sealing: .server) }
+        await #expect(throws: StorageError.self) {
+            _ = try await rotating.open(cid, sealing: .server, compressed: false)
+        }
         await rotating.shutdown()
     }
 
