@@ -23,12 +23,15 @@ package struct ConsoleAPI: Sendable {
     let loginLimiter = RateLimiter()
     /// Session cookies carry `Secure` (the console port speaks HTTPS).
     let secureCookies: Bool
+    /// The S3 front, for `/api/v1/s3/...` (nil: no gateway).
+    let s3: S3Gateway?
 
     package init(
         iam: IAMService, metadata: any MetadataStore, audit: AuditLog, logger: Logger, settings: SettingsAPI? = nil,
-        history: (any MetricsHistoryStore)? = nil, secureCookies: Bool = false,
+        history: (any MetricsHistoryStore)? = nil, secureCookies: Bool = false, s3: S3Gateway? = nil,
         info: @escaping @Sendable () async throws -> [String: any Sendable] = { [:] }
     ) {
+        self.s3 = s3
         self.settings = settings
         self.history = history
         self.secureCookies = secureCookies
@@ -50,6 +53,7 @@ package struct ConsoleAPI: Sendable {
 
     package func register(on router: Router<ConsoleRequestContext>) {
         let api = router.group("api/v1")
+        registerS3Gateway(router)
         api.post("auth/login") { request, context in
             await self.respond { try await self.login(request, context) }
         }

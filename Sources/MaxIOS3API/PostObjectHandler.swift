@@ -244,7 +244,7 @@ extension S3API {
             head.headerFields[.amzTagging] = try Self.taggingHeader(fromXML: tagging)
         }
         let form = S3Call(
-            request: Request(head: head, body: RequestBody(buffer: ByteBuffer())), context: call.context,
+            request: Request(head: head, body: RequestBody(buffer: ByteBuffer())), channel: call.channel,
             state: call.state, operation: .PostObject, requestID: call.requestID, bucket: bucket, key: key,
             query: [:], identity: identity, auth: .anonymous, resource: "/\(bucket)/\(key)")
         _ = try requireKey(form)

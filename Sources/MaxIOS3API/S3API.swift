@@ -38,7 +38,8 @@ package struct S3APIConfig: Sendable {
 /// One S3 request as the handlers see it: resolved, authenticated, with its decoded target.
 struct S3Call {
     let request: Request
-    let context: S3RequestContext
+    /// The client's connection (its address for policies and the audit log).
+    let channel: any Channel
     let state: RequestState
     let operation: S3Operation
     let requestID: String
@@ -103,13 +104,28 @@ package struct S3API: HTTPResponder {
     var metadata: any MetadataStore { objects.metadata }
 
     package func respond(to request: Request, context: S3RequestContext) async throws -> Response {
+        await serve(request, channel: context.channel, actingAs: nil)
+    }
+
+    /// An S3 request made by the web console on behalf of a signed-in user (the console authenticated the
+    /// session): the same pipeline as `respond`, authorization, limits, audit and metrics included, with the
+    /// user as the requester instead of a signature. The path is the S3 path (`/bucket/key`).
+    package func respond(to request: Request, channel: any Channel, onBehalfOf principal: Principal) async
+        -> Response
+    {
+        await serve(
+            request, channel: channel,
+            actingAs: Identity(accessKey: "console:" + principal.userID, secret: "", principal: principal))
+    }
+
+    func serve(_ request: Request, channel: any Channel, actingAs acting: Identity?) async -> Response {
         let requestID = Self.newRequestID()
         let startedAt = ContinuousClock.now
         let inFlight = metrics.begin()
         let limits = settings.values
         var operationName = "Unknown"
         let expects = request.headers[.expect]?.lowercased() == "100-continue"
-        let state = RequestState(expectsContinue: expects, channel: context.channel)
+        let state = RequestState(expectsContinue: expects, channel: channel)
         var resource = request.uri.path
         var target = S3Target(bucket: nil, key: nil)
         var versionID: String?
@@ -151,16 +167,22 @@ package struct S3API: HTTPResponder {
                         .MethodNotAllowed, extra: [("Method", request.method.rawValue), ("ResourceType", kind)])
                 }
 
-                let (caller, auth) = try await authenticate(
-                    queryItems: queryItems,
-                    request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
+                // The console's gateway has authenticated its user already (a session, not a signature).
+                let (caller, auth): (Identity?, VerifiedAuth)
+                if let acting {
+                    (caller, auth) = (acting, VerifiedAuth(accessKey: acting.accessKey, payload: .unsigned))
+                } else {
+                    (caller, auth) = try await authenticate(
+                        queryItems: queryItems,
+                        request, rawQuery: rawQuery, bucketFromHost: target.virtualHost ? target.bucket : nil)
+                }
                 if limits.s3RequestsPerSecond > 0 {
-                    let who = caller?.accessKey ?? "ip:" + (context.channel.remoteAddress?.ipAddress ?? "")
+                    let who = caller?.accessKey ?? "ip:" + (channel.remoteAddress?.ipAddress ?? "")
                     let rate = limits.s3RequestsPerSecond
                     guard limiter.allow(who, rate: rate, burst: max(1, rate)) else { throw S3Error(.SlowDown) }
                 }
                 var call = S3Call(
-                    request: request, context: context, state: state, operation: operation, requestID: requestID,
+                    request: request, channel: channel, state: state, operation: operation, requestID: requestID,
                     bucket: target.bucket, key: target.key, query: query, identity: caller, auth: auth,
                     resource: resource)
                 identity = caller
@@ -177,7 +199,7 @@ package struct S3API: HTTPResponder {
                 method: request.method)
             if state.mustCloseOnError {
                 response.headers[.connection] = "close"
-                context.channel.close(mode: .input, promise: nil)
+                channel.close(mode: .input, promise: nil)
             }
         }
         if request.method != .options, let bucket = target.bucket, request.headers[.origin] != nil {
@@ -194,7 +216,7 @@ package struct S3API: HTTPResponder {
             await audit.record(
                 AuditEntry(
                     actor: p?.userName ?? "anonymous", actorID: p?.userID, tenantID: p?.tenantID,
-                    tenantName: p?.tenantName, sourceIP: context.channel.remoteAddress?.ipAddress, action: action,
+                    tenantName: p?.tenantName, sourceIP: channel.remoteAddress?.ipAddress, action: action,
                     resource: resource,
                     result: errorCode == nil ? "success" : errorCode == .AccessDenied ? "denied" : "failure",
                     requestID: requestID, detail: AuditLog.detail(detail)))

@@ -76,7 +76,7 @@ extension S3API {
             "aws:currenttime": [WireDate.iso8601(now)],
             "aws:epochtime": [String(Int(now.timeIntervalSince1970))],
         ]
-        if let ip = call.context.channel.remoteAddress?.ipAddress { c["aws:sourceip"] = [ip] }
+        if let ip = call.channel.remoteAddress?.ipAddress { c["aws:sourceip"] = [ip] }
         if let p = call.principal {
             c["aws:username"] = [p.userName]
             c["aws:userid"] = [p.userID]

@@ -131,6 +131,8 @@ package struct Server {
         ConsoleAPI(
             iam: iam, metadata: metadata, audit: audit, logger: logger, settings: settingsAPI, history: metadata,
             secureCookies: config.consoleUsesTLS,
+            s3: { request, channel, principal in await s3.respond(to: request, channel: channel, onBehalfOf: principal)
+            },
             info: {
                 let c = try await metadata.catalogCounts()
                 var storage: [String: any Sendable] = ["used_bytes": c.bytes]

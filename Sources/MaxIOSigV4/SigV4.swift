@@ -67,6 +67,12 @@ package struct VerifiedAuth: Sendable {
     /// For streaming signed payloads: the seed for chunk signatures.
     package var chunkSigner: ChunkSigner?
 
+    package init(accessKey: String, payload: PayloadMode, chunkSigner: ChunkSigner? = nil) {
+        self.accessKey = accessKey
+        self.payload = payload
+        self.chunkSigner = chunkSigner
+    }
+
     /// An unsigned (anonymous) request: its payload is taken as it comes.
     package static let anonymous = VerifiedAuth(accessKey: "", payload: .unsigned, chunkSigner: nil)
 }

@@ -51,6 +51,8 @@ def spec_operations() -> dict[tuple[str, str], dict]:
 
 def normalise(path: str) -> str:
     """`tenants/:name` and `tenants/{name}` → `/tenants/{name}`."""
+    # `s3/**` (the S3 gateway: the rest of the path) → `/s3/{path}`.
+    path = path.replace("**", "{path}")
     return "/" + re.sub(r":([A-Za-z_][A-Za-z0-9_]*)", r"{\1}", path.strip("/"))
 
 

@@ -1,6 +1,6 @@
 // The MaxIOFS console: a small single-page application over /api/v1. Pages are functions that return
 // elements; the hash names the page (#/users). What a user sees follows their role, as the API decides.
-import { api, get, post, patch, put, del, query, APIError } from "/ui/api.js";
+import { api, get, post, patch, put, del, query, APIError, s3, s3Path, listObjects, uploadObject } from "/ui/api.js";
 import { h, bytes, parseSize, when, badge, errorBox, usage, table, lineChart } from "/ui/ui.js";
 
 const app = document.getElementById("app");
@@ -22,6 +22,7 @@ window.addEventListener("maxiofs:logged-out", () => { me = null; if (location.ha
 const pages = {
   "/dashboard": { title: "Dashboard", render: dashboard },
   "/buckets": { title: "Buckets", render: buckets },
+  "/objects": { title: "Objects", render: objects, hidden: true },
   "/tenants": { title: "Tenants", render: tenants, admin: true },
   "/users": { title: "Users", render: users, manager: true },
   "/keys": { title: "Access keys", render: keys },
@@ -34,7 +35,8 @@ function isGlobalAdmin() { return me && me.role === "admin" && !me.tenant; }
 function isManager() { return me && (isGlobalAdmin() || me.role === "tenant-admin"); }
 
 async function route() {
-  const path = location.hash.replace(/^#/, "") || "/dashboard";
+  const [path, qs] = (location.hash.replace(/^#/, "") || "/dashboard").split("?");
+  const params = new URLSearchParams(qs || "");
   if (path === "/login") { renderLogin(); return; }
   if (!me) {
     try { me = await get("/me"); } catch (e) { location.hash = "#/login"; return; }
@@ -44,7 +46,7 @@ async function route() {
   const content = h("div", {}, h("h1", {}, page.title));
   app.replaceChildren(layout(path, content));
   try {
-    content.append(await page.render());
+    content.append(await page.render(params));
   } catch (e) {
     content.append(errorBox(e.message));
   }
@@ -52,7 +54,7 @@ async function route() {
 
 function layout(path, content) {
   const links = Object.entries(pages)
-    .filter(([, p]) => (!p.admin || isGlobalAdmin()) && (!p.manager || isManager()))
+    .filter(([, p]) => !p.hidden && (!p.admin || isGlobalAdmin()) && (!p.manager || isManager()))
     .map(([k, p]) => h("a", { href: "#" + k, class: k === path ? "active" : "" }, p.title));
   return h("div", { class: "layout" },
     h("nav", { class: "sidebar" }, h("div", { class: "brand" }, "MaxIOFS"), h("div", { class: "nav" }, links)),
@@ -161,7 +163,7 @@ async function buckets() {
     cursor = page.next_cursor;
     more.disabled = !cursor;
     box.replaceChildren(table([
-      { key: "name", label: "Name", render: (b) => h("span", { class: "mono" }, b.name) },
+      { key: "name", label: "Name", render: (b) => h("a", { class: "mono", href: "#/objects?" + new URLSearchParams({ bucket: b.name }) }, b.name) },
       { key: "tenant", label: "Tenant", render: (b) => b.tenant || h("span", { class: "muted" }, "global") },
       { key: "used_bytes", label: "Size", render: (b) => usage(b.used_bytes, b.max_bytes), sort: (b) => b.used_bytes },
       { key: "object_count", label: "Objects", render: (b) => usage(b.object_count, b.max_objects, String), sort: (b) => b.object_count },
@@ -174,6 +176,87 @@ async function buckets() {
   form.addEventListener("submit", (ev) => { ev.preventDefault(); load(true).catch((e) => box.replaceChildren(errorBox(e.message))); });
   more.addEventListener("click", () => load(false).catch((e) => alert(e.message)));
   out.append(form, h("div", { class: "panel" }, box, h("div", { class: "pager" }, h("span", {}, "Sorted by name"), more)));
+  await load(true);
+  return out;
+}
+
+// The object browser: a bucket's keys as folders (by "/"), a page at a time, with uploads, downloads and
+// deletes. Every call goes through /api/v1/s3, where the server acts for the signed-in user.
+async function objects(params) {
+  const bucket = params.get("bucket") || "";
+  const prefix = params.get("prefix") || "";
+  const link = (p) => "#/objects?" + new URLSearchParams(p ? { bucket, prefix: p } : { bucket });
+  const crumbs = [h("a", { href: "#/buckets" }, "Buckets"), " / ", h("a", { href: link(""), class: "mono" }, bucket)];
+  let acc = "";
+  for (const part of prefix.split("/").filter(Boolean)) {
+    acc += part + "/";
+    crumbs.push(" / ", h("a", { href: link(acc), class: "mono" }, part));
+  }
+  const out = h("div", {}, h("div", { class: "panel crumbs", id: "crumbs" }, crumbs));
+  const error = h("div");
+  const box = h("div", { id: "objects" });
+  const more = h("button", { id: "objects-more" }, "Load more");
+  const rows = [];
+  let token = null;
+  function name(key) { return key.slice(prefix.length); }
+  async function remove(key) {
+    if (!confirm(`Delete ${key}?`)) return;
+    try { await s3("DELETE", s3Path(bucket, key)); await load(true); } catch (e) { error.replaceChildren(errorBox(e.message)); }
+  }
+  async function load(reset) {
+    if (reset) { rows.length = 0; token = null; }
+    const page = await listObjects(bucket, prefix, token);
+    rows.push(...page.folders.map((f) => ({ folder: true, key: f, size: null, modified: null })));
+    rows.push(...page.objects.filter((o) => o.key !== prefix).map((o) => ({ folder: false, ...o })));
+    token = page.next;
+    more.disabled = !token;
+    box.replaceChildren(table([
+      { key: "key", label: "Name", sort: (r) => (r.folder ? "0" : "1") + r.key, render: (r) => r.folder
+        ? h("a", { href: link(r.key), class: "mono folder" }, name(r.key))
+        : h("a", { href: s3Path(bucket, r.key), download: name(r.key), class: "mono" }, name(r.key)) },
+      { key: "size", label: "Size", render: (r) => r.folder ? h("span", { class: "muted" }, "folder") : bytes(r.size), sort: (r) => r.size ?? -1 },
+      { key: "modified", label: "Modified", render: (r) => r.folder ? "" : when(r.modified) },
+      { key: "actions", label: "", render: (r) => r.folder ? "" : h("button", { class: "danger", onclick: () => remove(r.key) }, "Delete") },
+    ], rows, { empty: prefix ? "Nothing under this folder yet." : "This bucket is empty. Upload files below or with any S3 client.", sortKey: "key" }));
+  }
+  // Uploads: chosen or dropped files, each with its progress bar, one after the other.
+  const files = h("input", { id: "upload-files", type: "file", multiple: true });
+  const progress = h("div", { id: "uploads" });
+  async function upload(list) {
+    error.replaceChildren();
+    for (const file of Array.from(list)) {
+      const bar = h("div", { style: "width:0%" });
+      const label = h("span", { class: "muted" }, " 0 %");
+      progress.append(h("div", { class: "upload" }, h("span", { class: "mono" }, file.name), label, h("div", { class: "bar" }, bar)));
+      try {
+        await uploadObject(bucket, prefix + file.name, file, (f) => { bar.style.width = (f * 100).toFixed(0) + "%"; label.textContent = ` ${(f * 100).toFixed(0)} %`; });
+        bar.style.width = "100%";
+        label.textContent = " done";
+      } catch (e) {
+        label.textContent = " failed";
+        error.append(errorBox(`${file.name}: ${e.message}`));
+      }
+    }
+    await load(true);
+  }
+  files.addEventListener("change", () => upload(files.files));
+  const drop = h("div", { class: "panel drop", id: "drop" }, h("h2", {}, "Upload"),
+    h("p", { class: "muted" }, "Drop files here, or choose them: they go into ", h("span", { class: "mono" }, "/" + prefix), "."),
+    files, progress);
+  drop.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (ev) => { ev.preventDefault(); drop.classList.remove("over"); upload(ev.dataTransfer.files); });
+  const folder = h("input", { id: "folder-name", placeholder: "new folder name" });
+  const folderForm = h("form", { class: "form-row" }, h("div", {}, folder), h("div", {}, h("button", { type: "submit" }, "Create folder")));
+  folderForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const n = folder.value.trim().replace(/\/+$/, "");
+    if (!n) return;
+    try { await s3("PUT", s3Path(bucket, prefix + n + "/"), { body: "" }); location.hash = link(prefix + n + "/"); }
+    catch (e) { error.replaceChildren(errorBox(e.message)); }
+  });
+  more.addEventListener("click", () => load(false).catch((e) => error.replaceChildren(errorBox(e.message))));
+  out.append(error, h("div", { class: "panel" }, folderForm, box, h("div", { class: "pager" }, h("span", {}, "Folders first, then files, by name"), more)), drop);
   await load(true);
   return out;
 }
