@@ -246,3 +246,46 @@ def test_load_more(console):
     wait(driver, lambda d: len(file_links(d)) == 205, 15, "Load more did not add the last 5 files")
     assert set(file_links(driver)) == {k.removeprefix("many/") for k in keys}
     assert driver.find_element(By.CSS_SELECTOR, "#objects-more").get_attribute("disabled") is not None
+
+
+def bucket_exists_in(s3, name: str) -> bool:
+    return name in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def test_create_and_delete_a_bucket(console):
+    """The Buckets page creates a bucket through the S3 gateway (its name checked as it is typed), with
+    versioning, and deletes it after the confirmation; boto3 sees each change."""
+    srv, driver = console
+    base = srv.console_endpoint
+    s3 = make_client(srv.endpoint)
+    login(driver, base, "admin", ADMIN_PASSWORD)
+    text_appears(driver, "Dashboard")
+    driver.get(base + "/#/buckets")
+    name = visible(driver, "#new-bucket")
+    name.send_keys("Bad_Name")
+    wait(driver, lambda d: "Lower-case letters" in d.find_element(By.CSS_SELECTOR, "#new-bucket-hint").text, 5,
+         "no hint for an invalid name")
+    driver.find_element(By.CSS_SELECTOR, "#create-bucket").click()
+    text_appears(driver, "Lower-case letters")
+    assert not bucket_exists_in(s3, "bad_name")
+    name.clear()
+    name.send_keys("console-made")
+    driver.find_element(By.CSS_SELECTOR, "#new-bucket-versioning").click()
+    driver.find_element(By.CSS_SELECTOR, "#create-bucket").click()
+    wait(driver, EC.element_to_be_clickable((By.LINK_TEXT, "console-made")), 10, "the new bucket is not listed")
+    assert bucket_exists_in(s3, "console-made")
+    assert s3.get_bucket_versioning(Bucket="console-made").get("Status") == "Enabled"
+    shot(driver, "buckets-1366x768.png")
+    # Creating it again: S3's answer, in words.
+    name = visible(driver, "#new-bucket")
+    name.send_keys("console-made")
+    driver.find_element(By.CSS_SELECTOR, "#create-bucket").click()
+    text_appears(driver, "already")
+    # Delete from its row, after the confirmation.
+    row = wait(driver, lambda d: next(r for r in d.find_elements(By.CSS_SELECTOR, "tr") if "console-made" in r.text), 10)
+    row.find_element(By.XPATH, ".//button[text()='Delete']").click()
+    alert = wait(driver, EC.alert_is_present(), 5, "no confirmation")
+    assert "console-made" in alert.text
+    alert.accept()
+    wait(driver, lambda d: not d.find_elements(By.LINK_TEXT, "console-made"), 10, "the bucket is still listed")
+    assert not bucket_exists_in(s3, "console-made")

@@ -156,6 +156,10 @@ async function buckets() {
   const filter = h("input", { id: "bucket-filter", placeholder: "name starts with…" });
   const more = h("button", { id: "buckets-more" }, "Load more");
   let cursor = null;
+  async function removeBucket(n) {
+    if (!confirm(`Delete the bucket ${n}? It must be empty.`)) return;
+    try { await s3("DELETE", s3Path(n)); await load(true); } catch (e) { alert(e.message); }
+  }
   async function load(reset) {
     if (reset) { rows.length = 0; cursor = null; }
     const page = await get("/buckets" + query({ prefix: filter.value.trim(), cursor, limit: 200 }));
@@ -170,14 +174,55 @@ async function buckets() {
       { key: "versioning", label: "Versioning", render: (b) => b.versioning ? badge(b.versioning, b.versioning === "Enabled" ? "ok" : "") : badge("off") },
       { key: "object_lock", label: "Object Lock", render: (b) => b.object_lock ? badge("on", "ok") : badge("off") },
       { key: "created_at", label: "Created", render: (b) => when(b.created_at) },
-    ], rows, { empty: "No buckets yet. Create one with any S3 client (aws s3 mb s3://name).", sortKey: "name" }));
+      { key: "actions", label: "", render: (b) => h("button", { class: "danger", onclick: () => removeBucket(b.name) }, "Delete") },
+    ], rows, { empty: "No buckets yet. Create one above or with any S3 client (aws s3 mb s3://name).", sortKey: "name" }));
   }
   const form = h("form", { class: "panel form-row" }, h("div", {}, filter), h("div", {}, h("button", { class: "primary", type: "submit" }, "Filter")));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); load(true).catch((e) => box.replaceChildren(errorBox(e.message))); });
   more.addEventListener("click", () => load(false).catch((e) => alert(e.message)));
-  out.append(form, h("div", { class: "panel" }, box, h("div", { class: "pager" }, h("span", {}, "Sorted by name"), more)));
+  // A new bucket, through the S3 gateway (CreateBucket as the signed-in user; the name rules are S3's).
+  const name = h("input", { id: "new-bucket", placeholder: "my-bucket", autocomplete: "off" });
+  const hint = h("div", { class: "muted", id: "new-bucket-hint" });
+  const versioning = h("input", { id: "new-bucket-versioning", type: "checkbox" });
+  const lock = h("input", { id: "new-bucket-lock", type: "checkbox" });
+  const createError = h("div");
+  name.addEventListener("input", () => { hint.textContent = bucketNameProblem(name.value) || ""; });
+  const create = h("form", { class: "panel" }, h("h2", {}, "New bucket"),
+    h("div", { class: "form-row" },
+      h("div", {}, h("label", { for: "new-bucket" }, "Name"), name),
+      h("div", {}, h("label", {}, versioning, " Versioning")),
+      h("div", {}, h("label", {}, lock, " Object Lock (turns versioning on)")),
+      h("div", {}, h("button", { class: "primary", type: "submit", id: "create-bucket" }, "Create"))),
+    hint, createError);
+  create.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    createError.replaceChildren();
+    const n = name.value.trim();
+    const problem = bucketNameProblem(n);
+    if (problem) { createError.append(errorBox(problem)); return; }
+    try {
+      await s3("PUT", s3Path(n), { headers: lock.checked ? { "x-amz-bucket-object-lock-enabled": "true" } : {} });
+      if (versioning.checked && !lock.checked) {
+        await s3("PUT", s3Path(n) + "?versioning", { body: '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>' });
+      }
+      name.value = ""; hint.textContent = "";
+      await load(true);
+    } catch (e) { createError.append(errorBox(e.message)); }
+  });
+  out.append(create, form, h("div", { class: "panel" }, box, h("div", { class: "pager" }, h("span", {}, "Sorted by name"), more)));
   await load(true);
   return out;
+}
+
+/** Why a name is not a valid bucket name (S3's rules), or null. */
+function bucketNameProblem(n) {
+  if (!n) return "A bucket needs a name.";
+  if (n.length < 3 || n.length > 63) return "3 to 63 characters.";
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(n)) return "Lower-case letters, digits, dots and hyphens; starting and ending with a letter or digit.";
+  if (/\.\./.test(n) || /\.-|-\./.test(n)) return "No two dots in a row, and no dot next to a hyphen.";
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(n)) return "Not an IP address.";
+  if (/^xn--|^sthree-|^amzn-s3-demo-|-s3alias$|--ol-s3$|\.mrap$|--x-s3$/.test(n)) return "That prefix or suffix is reserved.";
+  return null;
 }
 
 // The object browser: a bucket's keys as folders (by "/"), a page at a time, with uploads, downloads and
