@@ -36,6 +36,8 @@ extension ConsoleAPI {
         var rest = String((head.path ?? prefix).dropFirst(prefix.count))
         if rest.isEmpty || rest.hasPrefix("?") { rest = "/" + rest }
         head.path = rest
+        // Path style always: the console's host name must not read as a virtual-host bucket (`--domain`).
+        head.authority = nil
         // What the console sent for itself is not part of the S3 request.
         head.headerFields[.authorization] = nil
         head.headerFields[.cookie] = nil

@@ -544,3 +544,23 @@ def test_audit_names_the_console_user(server, s3, people, admin):
                         headers={"Authorization": f"Bearer {admin.token}"}, timeout=30).json()
     (d,) = [x for x in page["entries"] if x["request_id"] == denied_id]
     assert (d["user"], d["result"]) == (people.accounts["peer"].name, "denied"), d
+
+
+def test_console_host_is_never_a_virtual_host_bucket(tmp_path):
+    """With `--domain`, a console reached under a name of that domain must still read the gateway's path as
+    bucket/key: the console's Host header is not passed to the S3 front."""
+    from conftest import make_client, start_server, stop_and_check
+
+    srv = start_server(tmp_path, extra_args=["--domain", "s3.localtest"])
+    try:
+        s3 = make_client(srv.endpoint)
+        s3.create_bucket(Bucket="vhost-real")
+        s3.put_object(Bucket="vhost-real", Key="k", Body=b"the right object")
+        s3.create_bucket(Bucket="console")
+        s3.put_object(Bucket="console", Key="vhost-real/k", Body=b"the wrong object")
+        admin = console_login(srv, "admin", srv.admin_password or ADMIN_PASSWORD)
+        r = admin.http.get(admin.url("vhost-real", "k"), headers={"Host": f"console.s3.localtest:{srv.console_port}"},
+                           timeout=30)
+        assert r.status_code == 200 and r.content == b"the right object", (r.status_code, r.content[:200])
+    finally:
+        stop_and_check(srv)
