@@ -23,6 +23,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
+from test_console_ui import login  # noqa: E402  (the same login form)
+
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 if not os.path.exists(CHROMEDRIVER):
     if os.environ.get("CI"):
@@ -57,18 +59,6 @@ def wait(driver, cond, timeout=10, message=""):
 
 def visible(driver, css, timeout=10):
     return wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, css)), timeout, f"{css} not visible")
-
-
-def login(driver, base, user, password):
-    driver.get(base + "/#/login")
-    driver.refresh()
-    name = visible(driver, "#username")
-    name.clear()
-    name.send_keys(user)
-    field = driver.find_element(By.CSS_SELECTOR, "#password")
-    field.clear()
-    field.send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "#login").click()
 
 
 def text_appears(driver, text, timeout=10):
