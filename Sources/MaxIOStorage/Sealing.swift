@@ -17,12 +17,6 @@ package enum BlobSealing: Sendable, Equatable {
     /// Encrypted with a data key wrapped by a key the client sends with every request (SSE-C). The key is
     /// never stored; the catalog keeps a salted HMAC of it (`CustomerKey.verifier`).
     case customer([UInt8])
-
-    /// The sealing an object's metadata records for its blobs.
-    package static func of(_ meta: ObjectMeta, customerKey: [UInt8]?) -> BlobSealing {
-        if meta.sseCustomerVerifier != nil, let customerKey { return .customer(customerKey) }
-        return meta.sse != nil ? .server : .plain
-    }
 }
 
 extension ObjectMeta {
